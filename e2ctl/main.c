@@ -1,0 +1,45 @@
+/*
+ * e2ctl — the one operator CLI of E2.
+ *
+ * Verbs come from the parts of E2 (see verbs.h): policy checking and
+ * compiling, planning, the dataplane's control socket, and later the manager.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "e2_log.h"
+#include "verbs.h"
+
+static int usage(int code);
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return usage(0);
+}
+
+static const struct e2ctl_verb verbs[] = {
+    {"help", "", "this text", cmd_help},
+};
+
+static int usage(int code)
+{
+    FILE *out = code ? stderr : stdout;
+    fprintf(out, "usage: e2ctl VERB [ARGS...]\n\nverbs:\n");
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        fprintf(out, "  %-8s %-28s %s\n", verbs[i].name, verbs[i].usage, verbs[i].summary);
+    fprintf(out, "\n'e2ctl VERB --help' describes one verb.\n");
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    e2_log_init("e2ctl");
+    if (argc < 2) return usage(2);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) return usage(0);
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strcmp(argv[1], verbs[i].name) == 0) return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "e2ctl: unknown verb '%s'\n", argv[1]);
+    return usage(2);
+}

@@ -1,0 +1,17 @@
+/*
+ * e2ctl verbs. Each part of E2 contributes its verbs in its own file
+ * (verb_<part>.c) and one line in the table in main.c. A verb gets the
+ * arguments after its name (argv[0] is the verb) and returns the process exit
+ * code: 0 success, 1 the request failed (the message says why), 2 usage error.
+ */
+#ifndef E2CTL_VERBS_H
+#define E2CTL_VERBS_H
+
+struct e2ctl_verb {
+    const char *name;
+    const char *usage;   /* arguments, one line */
+    const char *summary; /* what it does, one line */
+    int (*run)(int argc, char **argv);
+};
+
+#endif
