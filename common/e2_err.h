@@ -18,8 +18,8 @@
 #define E2_ERR_MSG_MAX 512
 
 struct e2_err {
-    int code;                  /**< negative errno, 0 when clear */
-    char msg[E2_ERR_MSG_MAX];  /**< NUL-terminated, never longer than one line */
+    int code;                 /**< negative errno, 0 when clear */
+    char msg[E2_ERR_MSG_MAX]; /**< NUL-terminated, never longer than one line */
 };
 
 /**
