@@ -20,6 +20,7 @@ static int cmd_help(int argc, char **argv)
 }
 
 static const struct e2ctl_verb verbs[] = {
+    {"dp", "[-s SOCKET] COMMAND ...", "drive one e2d dataplane over its control socket", e2ctl_dp},
     {"help", "", "this text", cmd_help},
 };
 

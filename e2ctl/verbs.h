@@ -14,4 +14,7 @@ struct e2ctl_verb {
     int (*run)(int argc, char **argv);
 };
 
+/* Dataplane verbs (verb_dp.c): talk to one e2d over its control socket. */
+int e2ctl_dp(int argc, char **argv);
+
 #endif

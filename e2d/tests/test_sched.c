@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "sched.h"
+#include "tc.h"
 
 #define HZ 1000000000ull /* 1 GHz simulated clock */
 

@@ -22,8 +22,8 @@
  * Threading: the tree is changed only while its worker is paused; pick and
  * account run on the worker; statistics may be read at any time.
  */
-#ifndef E2_SCHED_H
-#define E2_SCHED_H
+#ifndef E2_TC_H
+#define E2_TC_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,7 +31,7 @@
 #include "e2_err.h"
 #include "tbucket.h"
 
-#define E2_TC_NAME_MAX  48
+#define E2_TC_NAME_MAX  64
 #define E2_TC_SHARE_MAX 1024
 
 enum e2_tc_policy {

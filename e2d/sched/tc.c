@@ -1,4 +1,4 @@
-#include "sched.h"
+#include "tc.h"
 
 #include <errno.h>
 #include <stdio.h>

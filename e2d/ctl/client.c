@@ -1,0 +1,105 @@
+#include "client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct e2_client {
+    int fd;
+    char *buf;
+    size_t len, cap;
+};
+
+struct e2_client *e2_client_open(const char *path, struct e2_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        e2_err_set(err, ENAMETOOLONG, "socket path '%s' is too long", path);
+        return NULL;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        e2_err_set(err, errno, "cannot reach e2d at %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    struct e2_client *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        e2_err_set(err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    c->fd = fd;
+    return c;
+}
+
+void e2_client_close(struct e2_client *c)
+{
+    if (!c) return;
+    close(c->fd);
+    free(c->buf);
+    free(c);
+}
+
+static int send_line(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+        if (w <= 0) return -errno;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Read until a full line is buffered; returns its length (without '\n'). */
+static ssize_t read_line(struct e2_client *c)
+{
+    for (;;) {
+        char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+        if (nl) return nl - c->buf;
+        if (c->cap - c->len < 4096) {
+            size_t cap = c->cap ? c->cap * 2 : 65536;
+            char *b = realloc(c->buf, cap);
+            if (!b) return -ENOMEM;
+            c->buf = b;
+            c->cap = cap;
+        }
+        ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+        if (r == 0) return -ECONNRESET;
+        if (r < 0 && errno != EINTR) return -errno;
+        if (r > 0) c->len += (size_t)r;
+    }
+}
+
+int e2_client_call(struct e2_client *c, const json_t *req, json_t **result, struct e2_err *err)
+{
+    char *line = json_dumps(req, JSON_COMPACT);
+    if (!line) return e2_err_set(err, ENOMEM, "out of memory");
+    int rc = send_line(c->fd, line, strlen(line));
+    if (!rc) rc = send_line(c->fd, "\n", 1);
+    free(line);
+    if (rc) return e2_err_set(err, rc, "sending to e2d failed: %s", strerror(-rc));
+    ssize_t n = read_line(c);
+    if (n < 0) return e2_err_set(err, (int)n, "e2d did not answer: %s", strerror((int)-n));
+    json_error_t jerr;
+    json_t *reply = json_loadb(c->buf, (size_t)n, 0, &jerr);
+    c->len -= (size_t)n + 1;
+    memmove(c->buf, c->buf + n + 1, c->len);
+    if (!reply)
+        return e2_err_set(err, EPROTO, "e2d answered something that is not JSON: %s", jerr.text);
+    if (!json_is_true(json_object_get(reply, "ok"))) {
+        const char *msg = json_string_value(json_object_get(reply, "error"));
+        e2_err_set(err, EREMOTEIO, "%s", msg ? msg : "request refused");
+        json_decref(reply);
+        return -EREMOTEIO;
+    }
+    *result = json_incref(json_object_get(reply, "result"));
+    if (!*result) *result = json_null();
+    json_decref(reply);
+    return 0;
+}

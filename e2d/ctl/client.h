@@ -1,0 +1,27 @@
+/*
+ * A client of e2d's control socket, for e2ctl, the server agent and tests:
+ * send a JSON request, get the JSON reply.
+ */
+#ifndef E2_CLIENT_H
+#define E2_CLIENT_H
+
+#include <jansson.h>
+
+#include "e2_err.h"
+
+struct e2_client;
+
+/** Connect to the e2d listening on @path. */
+struct e2_client *e2_client_open(const char *path, struct e2_err *err);
+
+void e2_client_close(struct e2_client *c);
+
+/**
+ * Send @req and wait for the reply. Returns 0 with *result set (a new
+ * reference, possibly JSON null) when e2d answered ok; when it refused, the
+ * error it gave is in @err and -EREMOTEIO returned; other negative values are
+ * transport failures.
+ */
+int e2_client_call(struct e2_client *c, const json_t *req, json_t **result, struct e2_err *err);
+
+#endif

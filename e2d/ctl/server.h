@@ -1,0 +1,25 @@
+/*
+ * The control socket: a Unix stream socket where each line is a JSON request
+ * (ops.h) and each reply is one JSON line. Any number of clients; requests
+ * run one at a time on the control thread.
+ */
+#ifndef E2_SERVER_H
+#define E2_SERVER_H
+
+#include <signal.h>
+
+#include "e2_err.h"
+
+/** Listen on @path (replacing a stale socket, refusing a live one). */
+int e2_server_open(const char *path, struct e2_err *err);
+
+/**
+ * Wait up to @timeout_ms for clients and serve what arrived. @sigmask is
+ * installed while waiting so that signals interrupt the wait.
+ */
+void e2_server_step(int timeout_ms, const sigset_t *sigmask);
+
+/** Close every connection and remove the socket file. */
+void e2_server_close(void);
+
+#endif

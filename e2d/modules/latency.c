@@ -1,0 +1,121 @@
+/*
+ * Latency — measure the time since a packet was stamped.
+ *
+ * Synopsis: Latency()
+ * Gates:    input i goes out of output i (up to 64).
+ *
+ * For each packet carrying a timestamp (from Timestamp or a PMD), records
+ * now - stamp in a histogram; packets without one are counted as unstamped.
+ * Percentiles are exact to about 1.6%.
+ *
+ * Commands: get (count, unstamped, min, mean, p50, p90, p99, p999, max in ns),
+ *           clear (start over).
+ *
+ * Example:  ... -> lat :: Latency() -> Sink();   e2ctl dp cmd lat get
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <rte_cycles.h>
+
+#include "e2_hist.h"
+#include "meta.h"
+#include "module.h"
+#include "worker.h"
+
+struct latency_priv {
+    struct e2_hist hist; /* TSC cycles */
+    struct e2_hist *baseline;
+    uint64_t unstamped, base_unstamped;
+};
+
+static int latency_init(struct e2_module *m, const void *args, struct e2_err *err)
+{
+    (void)args;
+    struct latency_priv *l = m->priv;
+    l->baseline = calloc(1, sizeof(*l->baseline));
+    return l->baseline ? 0 : e2_err_set(err, ENOMEM, "out of memory");
+}
+
+static void latency_deinit(struct e2_module *m)
+{
+    struct latency_priv *l = m->priv;
+    free(l->baseline);
+}
+
+static void latency_process(struct e2_module *m, uint16_t igate, struct e2_batch *b)
+{
+    struct latency_priv *l = m->priv;
+    uint64_t now = rte_rdtsc();
+    for (uint32_t i = 0; i < b->cnt; i++) {
+        uint64_t ts;
+        if (e2_ts_get(b->pkts[i], &ts) == 0 && ts <= now)
+            e2_hist_record(&l->hist, now - ts);
+        else
+            e2_stat_add(&l->unstamped, 1);
+    }
+    e2_emit(m, igate, b);
+}
+
+static json_t *latency_stats(struct e2_module *m)
+{
+    struct latency_priv *l = m->priv;
+    struct e2_hist *h = malloc(sizeof(*h));
+    if (!h) return json_null();
+    e2_hist_snapshot(&l->hist, h);
+    e2_hist_sub(h, l->baseline);
+    double ns = 1e9 / (double)e2_tsc_hz();
+    json_t *j = json_pack(
+        "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)e2_hist_count(h),
+        "unstamped", (json_int_t)(e2_stat_read(&l->unstamped) - l->base_unstamped), "min_ns",
+        (double)e2_hist_min(h) * ns, "mean_ns", e2_hist_mean(h) * ns, "p50_ns",
+        (double)e2_hist_percentile(h, 50) * ns, "p90_ns", (double)e2_hist_percentile(h, 90) * ns,
+        "p99_ns", (double)e2_hist_percentile(h, 99) * ns, "p999_ns",
+        (double)e2_hist_percentile(h, 99.9) * ns, "max_ns", (double)e2_hist_max(h) * ns);
+    free(h);
+    return j;
+}
+
+static int cmd_get(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
+{
+    (void)args;
+    (void)err;
+    *result = latency_stats(m);
+    return 0;
+}
+
+static int cmd_clear(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
+{
+    (void)args;
+    (void)result;
+    (void)err;
+    struct latency_priv *l = m->priv;
+    e2_hist_snapshot(&l->hist, l->baseline);
+    l->base_unstamped = e2_stat_read(&l->unstamped);
+    return 0;
+}
+
+static const struct e2_cmd latency_cmds[] = {
+    {.name = "get",
+     .help = "latency percentiles in ns since the last clear",
+     .fn = cmd_get,
+     .mt_safe = true},
+    {.name = "clear", .help = "start measuring afresh", .fn = cmd_clear, .mt_safe = true},
+    {.name = NULL},
+};
+
+static struct e2_module_type latency_type = {
+    .name = "Latency",
+    .summary = "measures time since Timestamp: min, mean, p50/p90/p99/p99.9, max",
+    .manual = "Gates: up to 64 inputs; a packet entering on gate i leaves on gate i.",
+    .max_igates = 64,
+    .max_ogates = 64,
+    .priv_size = sizeof(struct latency_priv),
+    .init = latency_init,
+    .deinit = latency_deinit,
+    .process = latency_process,
+    .stats = latency_stats,
+    .cmds = latency_cmds,
+};
+
+E2_MODULE_REGISTER(latency_type);

@@ -1,0 +1,34 @@
+/*
+ * Timestamp — stamp packets with the current time for Latency to measure.
+ *
+ * Synopsis: Timestamp()
+ * Gates:    input i goes out of output i (up to 64).
+ *
+ * Writes the TSC into the packet's standard timestamp field (shared with
+ * PMDs and NFs in the same host, so a stamp survives a trip through an NF).
+ *
+ * Example:  src -> Timestamp() -> nf_path ... -> Latency() -> Sink();
+ */
+#include <rte_cycles.h>
+
+#include "meta.h"
+#include "module.h"
+
+static void timestamp_process(struct e2_module *m, uint16_t igate, struct e2_batch *b)
+{
+    uint64_t now = rte_rdtsc();
+    for (uint32_t i = 0; i < b->cnt; i++) e2_ts_set(b->pkts[i], now);
+    e2_emit(m, igate, b);
+}
+
+static struct e2_module_type timestamp_type = {
+    .name = "Timestamp",
+    .summary = "stamps each packet with the current TSC for a downstream Latency",
+    .manual = "Gates: up to 64 inputs; a packet entering on gate i leaves on gate i.",
+    .max_igates = 64,
+    .max_ogates = 64,
+    .flags = E2_MT_SAFE,
+    .process = timestamp_process,
+};
+
+E2_MODULE_REGISTER(timestamp_type);
