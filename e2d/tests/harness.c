@@ -1,0 +1,166 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mempool.h>
+#include <rte_udp.h>
+
+#include "meta.h"
+#include "pktpool.h"
+
+static void capture_process(struct e2_module *m, uint16_t igate, struct e2_batch *b)
+{
+    struct capture *c = *(struct capture **)m->priv;
+    for (uint32_t i = 0; i < b->cnt; i++) {
+        if (c->n < CAPTURE_MAX) {
+            c->igate[c->n] = igate;
+            c->pkts[c->n++] = b->pkts[i];
+        } else {
+            rte_pktmbuf_free(b->pkts[i]);
+        }
+    }
+}
+
+static int capture_init(struct e2_module *m, const void *args, struct e2_err *err)
+{
+    (void)args;
+    struct capture *c = calloc(1, sizeof(*c));
+    if (!c) return e2_err_set(err, ENOMEM, "out of memory");
+    *(struct capture **)m->priv = c;
+    return 0;
+}
+
+static void capture_deinit(struct e2_module *m)
+{
+    struct capture *c = *(struct capture **)m->priv;
+    if (!c) return;
+    capture_clear(c);
+    free(c);
+}
+
+static struct e2_module_type capture_type = {
+    .name = "TestCapture",
+    .summary = "test fixture: keeps every packet it receives",
+    .max_igates = 64,
+    .priv_size = sizeof(struct capture *),
+    .init = capture_init,
+    .deinit = capture_deinit,
+    .process = capture_process,
+};
+
+E2_MODULE_REGISTER(capture_type);
+
+void harness_start(unsigned workers)
+{
+    static char name[32];
+    snprintf(name, sizeof(name), "e2test%d", (int)getpid());
+    struct e2_runtime_opts o = {
+        .eal = {.name = name, .no_huge = true, .mem_mb = 256, .workers = workers},
+        .mbufs = 8191,
+        .worker = {.idle_spin_us = 100, .idle_sleep_max_us = 200},
+    };
+    struct e2_err err = {0};
+    if (e2_runtime_start(&o, &err)) fail_msg("runtime: %s", err.msg);
+}
+
+void harness_reset(void)
+{
+    e2_graph_destroy_all();
+}
+
+struct e2_module *make(const char *name, const char *type, const char *args_json)
+{
+    json_error_t jerr;
+    json_t *args = args_json ? json_loads(args_json, 0, &jerr) : NULL;
+    if (args_json && !args) fail_msg("bad test JSON: %s", jerr.text);
+    struct e2_module *m = NULL;
+    struct e2_err err = {0};
+    int rc = e2_graph_module_create(name, type, args, NULL, &m, &err);
+    json_decref(args);
+    if (rc) fail_msg("create %s: %s", type, err.msg);
+    return m;
+}
+
+void link_gates(struct e2_module *from, uint16_t og, struct e2_module *to, uint16_t ig)
+{
+    struct e2_err err = {0};
+    if (e2_graph_connect(from, og, to, ig, NULL, &err)) fail_msg("connect: %s", err.msg);
+}
+
+struct e2_module *make_capture(const char *name, struct capture **cap)
+{
+    struct e2_module *m = make(name, "TestCapture", NULL);
+    *cap = *(struct capture **)m->priv;
+    return m;
+}
+
+void capture_clear(struct capture *c)
+{
+    for (unsigned i = 0; i < c->n; i++) rte_pktmbuf_free(c->pkts[i]);
+    c->n = 0;
+}
+
+struct rte_mbuf *udp_packet(uint32_t sip, uint32_t dip, uint16_t sport, uint16_t dport,
+                            uint16_t len)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(e2_pktpool());
+    assert_non_null(m);
+    uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
+    assert_non_null(p);
+    memset(p, 0, len);
+    struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+    ip->version_ihl = RTE_IPV4_VHL_DEF;
+    ip->total_length = rte_cpu_to_be_16((uint16_t)(len - sizeof(*eth)));
+    ip->time_to_live = 64;
+    ip->next_proto_id = IPPROTO_UDP;
+    ip->src_addr = htonl(sip);
+    ip->dst_addr = htonl(dip);
+    struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+    udp->src_port = htons(sport);
+    udp->dst_port = htons(dport);
+    udp->dgram_len = htons((uint16_t)(len - sizeof(*eth) - sizeof(*ip)));
+    e2_meta_reset(m, 7);
+    return m;
+}
+
+void push(struct e2_module *m, uint16_t igate, struct rte_mbuf **pkts, unsigned n)
+{
+    struct e2_batch b = {.cnt = n};
+    memcpy(b.pkts, pkts, n * sizeof(pkts[0]));
+    m->type->process(m, igate, &b);
+}
+
+uint32_t run_task(struct e2_module *m, unsigned t)
+{
+    return m->type->run_task(m, m->tasks[t].arg).packets;
+}
+
+int command(struct e2_module *m, const char *cmd, const char *arg_json, json_t **result, char *msg,
+            size_t len)
+{
+    json_error_t jerr;
+    json_t *arg = arg_json ? json_loads(arg_json, 0, &jerr) : NULL;
+    struct e2_err err = {0};
+    const struct e2_cmd *c = e2_graph_cmd_find(m, cmd, &err);
+    json_t *r = NULL;
+    int rc = c ? e2_graph_module_cmd(m, c, arg, &r, &err) : err.code;
+    json_decref(arg);
+    if (msg) snprintf(msg, len, "%s", err.msg);
+    if (result)
+        *result = r;
+    else
+        json_decref(r);
+    return rc;
+}
+
+unsigned pool_free(void)
+{
+    return rte_mempool_avail_count(e2_pktpool());
+}
