@@ -2,8 +2,8 @@
  * Modules, gates and tasks — the contract every e2d module type implements.
  *
  * A module type is a page of code: a manual (what it does, its gates, an
- * example), a declarative argument table, optional commands, and up to three
- * entry points:
+ * example; the synopsis is derived from the argument table), a declarative
+ * argument table, optional commands, and up to three entry points:
  *
  *   init(m, args)        set up the instance from its parsed arguments
  *   process(m, igate, b) handle a batch arriving on input gate `igate`;
@@ -77,7 +77,8 @@ enum e2_module_flags {
 struct e2_module_type {
     const char *name;    /**< "Bypass" */
     const char *summary; /**< one line */
-    const char *manual;  /**< the rest of the page: gates, behaviour, example */
+    const char *manual;  /**< the rest of the page: gates, behaviour, statistics */
+    const char *example; /**< a config snippet using it */
     uint16_t max_igates; /**< 0 for pure sources */
     uint16_t max_ogates; /**< 0 for sinks */
     uint32_t flags;

@@ -138,6 +138,25 @@ static void print_args(FILE *out, const struct e2_arg *args, int markdown)
     }
 }
 
+/* "Queue(size=1024, multi_producer=false, burst=32)": the synopsis, from the arguments. */
+static void print_synopsis(FILE *out, const struct e2_module_type *t)
+{
+    fprintf(out, "%s(", t->name);
+    for (const struct e2_arg *a = t->args; a && a->name; a++)
+        fprintf(out, "%s%s=%s", a == t->args ? "" : ", ", a->name, a->def ? a->def : "...");
+    fprintf(out, ")");
+}
+
+/* Indent every line of @text by @pad spaces. */
+static void print_indented(FILE *out, const char *text, int pad)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(out, "%*s%.*s\n", pad, "", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
 void e2_report_module_types(FILE *out, int markdown)
 {
     if (markdown)
@@ -145,17 +164,19 @@ void e2_report_module_types(FILE *out, int markdown)
                      "a test keeps this file equal to the code.\n\n");
     for (const struct e2_module_type *const *tp = e2_module_types(); *tp; tp++) {
         const struct e2_module_type *t = *tp;
-        if (markdown) {
-            fprintf(out, "## %s\n\n%s.\n\n%s\n\nGates: %u input(s), %u output(s)%s.\n\n", t->name,
-                    t->summary, t->manual ? t->manual : "", t->max_igates, t->max_ogates,
-                    t->run_task ? "; schedulable (owns tasks)" : "");
-            fprintf(out, "### Arguments\n\n");
-        } else {
-            fprintf(out, "%s — %s\n", t->name, t->summary);
-        }
+        if (markdown)
+            fprintf(out, "## %s\n\n%s.\n\n    ", t->name, t->summary);
+        else
+            fprintf(out, "%s — %s\n\n  ", t->name, t->summary);
+        print_synopsis(out, t);
+        fprintf(out, "\n\n");
+        if (markdown)
+            fprintf(out, "%s\n\n### Arguments\n\n", t->manual);
+        else
+            print_indented(out, t->manual, 2);
         print_args(out, t->args, markdown);
         if (t->cmds && t->cmds[0].name)
-            fprintf(out, markdown ? "\n### Commands\n\n" : "  commands:\n");
+            fprintf(out, markdown ? "\n### Commands\n\n" : "\n  commands:\n");
         for (const struct e2_cmd *c = t->cmds; c && c->name; c++) {
             if (markdown)
                 fprintf(out, "#### `%s`%s\n\n%s.\n\n", c->name,
@@ -165,6 +186,8 @@ void e2_report_module_types(FILE *out, int markdown)
             print_args(out, c->args, markdown);
             if (markdown) fprintf(out, "\n");
         }
+        fprintf(out, markdown ? "\n### Example\n\n" : "\n  example:\n");
+        print_indented(out, t->example, 4);
         fprintf(out, "\n");
     }
 }

@@ -1,15 +1,6 @@
 /*
- * Counter — count packets and bytes that pass.
- *
- * Synopsis: Counter()
- * Gates:    input i goes out of output i (up to 64).
- *
- * Unlike the gate counters every module has, a Counter can be read and reset
- * by name, which is what tests and operators check traffic with.
- *
- * Commands: get ({packets, bytes} since the last reset), reset.
- *
- * Example:  rx -> c :: Counter() -> Sink();   e2ctl dp cmd c get
+ * Counter — count packets and bytes that pass. The operator's manual is counter_type.manual at the
+ * end of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include "module.h"
 
@@ -64,7 +55,11 @@ static const struct e2_cmd counter_cmds[] = {
 static struct e2_module_type counter_type = {
     .name = "Counter",
     .summary = "counts packets and bytes passing through; readable and resettable by name",
-    .manual = "Gates: up to 64 inputs; a packet entering on gate i leaves on gate i.",
+    .manual = "Gates: input i goes out of output i (up to 64).\n"
+              "\n"
+              "Unlike the gate counters every module has, a Counter can be read and reset by name, "
+              "which is what tests and operators check traffic with.",
+    .example = "rx -> c :: Counter() -> Sink();   e2ctl dp cmd c get",
     .max_igates = 64,
     .max_ogates = 64,
     .priv_size = sizeof(struct counter_priv),

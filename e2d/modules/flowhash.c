@@ -1,25 +1,7 @@
 /*
- * FlowHash — flow IDs and the range table that spreads flows over instances.
- *
- * Synopsis: FlowHash(fields=["src_ip","dst_ip","proto","src_port","dst_port"],
- *                    bits=16, ranges=[{lo=0, hi=65536, gate=0}], miss_gate=-1)
- * Gates:    up to 64 inputs; outputs as named by the ranges (up to 1024).
- *
- * Computes each packet's flow ID — a hash (CRC32C) of the header fields named
- * by the NF's affinity, cut to `bits` bits — stores it in the packet's
- * metadata, and sends the packet out of the gate whose range [lo, hi) holds
- * it; packets in no range leave by miss_gate (-1: dropped). Absent fields
- * (ports of ICMP, non-first fragments, non-IP packets) hash as zero. This is
- * the building block of E2's distribute stages and of migration avoidance,
- * so the table changes without pausing traffic: a new table is built and
- * swapped in RCU-style, and a batch of changes costs one swap.
- *
- * Commands: set_ranges {ranges, miss_gate} (replace), add_range {lo, hi, gate},
- *           delete_range {lo, hi}, get_ranges.
- *
- * Example:  rx -> fh :: FlowHash(fields=["src_ip"], bits=8,
- *                        ranges=[{lo=0, hi=128, gate=0}, {lo=128, hi=256, gate=1}]);
- *           fh[0] -> nat0; fh[1] -> nat1;
+ * FlowHash — flow IDs and the range table that spreads flows over instances. The operator's manual
+ * is flowhash_type.manual at the end of this file (also e2d --list-modules and
+ * docs/e2d-modules.md).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -385,8 +367,18 @@ static const struct e2_cmd flowhash_cmds[] = {
 static struct e2_module_type flowhash_type = {
     .name = "FlowHash",
     .summary = "computes flow IDs from affinity fields and steers ID ranges to gates",
-    .manual = "Gates: up to 64 inputs; outputs as named by the ranges. Writes the flow ID into the "
-              "packet metadata.",
+    .manual = "Gates: up to 64 inputs; outputs as named by the ranges (up to 1024).\n"
+              "\n"
+              "Computes each packet's flow ID — a hash (CRC32C) of the header fields named by the "
+              "NF's affinity, cut to `bits` bits — stores it in the packet's metadata, and sends "
+              "the packet out of the gate whose range [lo, hi) holds it; packets in no range leave "
+              "by miss_gate (-1: dropped). Absent fields (ports of ICMP, non-first fragments, "
+              "non-IP packets) hash as zero. This is the building block of E2's distribute stages "
+              "and of migration avoidance, so the table changes without pausing traffic: a new "
+              "table is built and swapped in RCU-style, and a batch of changes costs one swap.",
+    .example = "rx -> fh :: FlowHash(fields=[\"src_ip\"], bits=8,\n"
+               "ranges=[{lo=0, hi=128, gate=0}, {lo=128, hi=256, gate=1}]);\n"
+               "fh[0] -> nat0; fh[1] -> nat1;",
     .max_igates = 64,
     .max_ogates = E2_GATES_MAX,
     .priv_size = sizeof(struct flowhash_priv),

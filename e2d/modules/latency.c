@@ -1,17 +1,6 @@
 /*
- * Latency — measure the time since a packet was stamped.
- *
- * Synopsis: Latency()
- * Gates:    input i goes out of output i (up to 64).
- *
- * For each packet carrying a timestamp (from Timestamp or a PMD), records
- * now - stamp in a histogram; packets without one are counted as unstamped.
- * Percentiles are exact to about 1.6%.
- *
- * Commands: get (count, unstamped, min, mean, p50, p90, p99, p999, max in ns),
- *           clear (start over).
- *
- * Example:  ... -> lat :: Latency() -> Sink();   e2ctl dp cmd lat get
+ * Latency — measure the time since a packet was stamped. The operator's manual is
+ * latency_type.manual at the end of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -107,7 +96,12 @@ static const struct e2_cmd latency_cmds[] = {
 static struct e2_module_type latency_type = {
     .name = "Latency",
     .summary = "measures time since Timestamp: min, mean, p50/p90/p99/p99.9, max",
-    .manual = "Gates: up to 64 inputs; a packet entering on gate i leaves on gate i.",
+    .manual = "Gates: input i goes out of output i (up to 64).\n"
+              "\n"
+              "For each packet carrying a timestamp (from Timestamp or a PMD), records now - stamp "
+              "in a histogram; packets without one are counted as unstamped. Percentiles are exact "
+              "to about 1.6%.",
+    .example = "... -> lat :: Latency() -> Sink();   e2ctl dp cmd lat get",
     .max_igates = 64,
     .max_ogates = 64,
     .priv_size = sizeof(struct latency_priv),

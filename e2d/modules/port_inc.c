@@ -1,15 +1,6 @@
 /*
- * PortInc — receive packets from a port.
- *
- * Synopsis: PortInc(port=NAME, queue=-1, burst=32)
- * Gates:    no inputs; output 0. Schedulable: one task per receive queue
- *           (queue=-1) or one task for the given queue.
- *
- * Every packet's metadata is reset and stamped with the port's index as its
- * ingress port.
- *
- * Example:  port p0(vdev="net_af_packet0,iface=veth0");
- *           PortInc(port=p0) -> Counter() -> PortOut(port=p0);
+ * PortInc — receive packets from a port. The operator's manual is port_inc_type.manual at the end
+ * of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include <errno.h>
 
@@ -83,7 +74,13 @@ static struct e2_task_result port_inc_run(struct e2_module *m, void *arg)
 static struct e2_module_type port_inc_type = {
     .name = "PortInc",
     .summary = "receives packets from a port (a task per receive queue)",
-    .manual = "Gates: no inputs, output 0. Port statistics: 'e2ctl dp ports'.",
+    .manual =
+        "Gates: no inputs; output 0. Schedulable: one task per receive queue (queue=-1) or one "
+        "task for the given queue.\n"
+        "\n"
+        "Every packet's metadata is reset and stamped with the port's index as its ingress port.",
+    .example = "port p0(vdev=\"net_af_packet0,iface=veth0\");\n"
+               "PortInc(port=p0) -> Counter() -> PortOut(port=p0);",
     .max_ogates = 1,
     .priv_size = sizeof(struct port_inc_priv),
     .args = port_inc_spec,

@@ -1,15 +1,6 @@
 /*
- * PortOut — send packets out of a port.
- *
- * Synopsis: PortOut(port=NAME)
- * Gates:    up to 64 inputs; no outputs.
- *
- * Each worker transmits on its own queue (worker id modulo the port's
- * transmit queues); when the port has fewer queues than e2d has workers, the
- * queue is taken under a lock. Packets the device does not accept are freed
- * and counted as dropped.
- *
- * Example:  src -> PortOut(port=p1);
+ * PortOut — send packets out of a port. The operator's manual is port_out_type.manual at the end
+ * of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include <errno.h>
 
@@ -80,9 +71,15 @@ static json_t *port_out_stats(struct e2_module *m)
 static struct e2_module_type port_out_type = {
     .name = "PortOut",
     .summary = "sends packets out of a port (a queue per worker)",
-    .manual =
-        "Gates: up to 64 inputs, no outputs. Statistics: packets and bytes accepted by the device; "
-        "refused packets are the module's drops.",
+    .manual = "Gates: up to 64 inputs; no outputs.\n"
+              "\n"
+              "Each worker transmits on its own queue (worker id modulo the port's transmit "
+              "queues); when the port has fewer queues than e2d has workers, the queue is taken "
+              "under a lock. Packets the device does not accept are freed and counted as dropped.\n"
+              "\n"
+              "Statistics: packets and bytes the device accepted; refused packets are the module's "
+              "drops.",
+    .example = "src -> PortOut(port=p1);",
     .max_igates = 64,
     .flags = E2_MT_SAFE,
     .priv_size = sizeof(struct port_out_priv),

@@ -1,21 +1,6 @@
 /*
- * Queue — a FIFO between tasks, and E2's overload signal.
- *
- * Synopsis: Queue(size=1024, multi_producer=false, burst=32)
- * Gates:    up to 64 inputs (enqueue); output 0 (dequeue). Schedulable: one
- *           task that dequeues and pushes downstream.
- *
- * A Queue cuts the module graph into two tasks, so the parts can run on
- * different workers or under different traffic classes. Packets that find
- * the queue full are dropped and counted. The Queue measures what E2's
- * scaling decisions need: occupancy (now, moving average, peak) and each
- * packet's queueing delay (percentiles), from an enqueue time stamped in the
- * packet's metadata.
- *
- * Commands: get_status (the statistics), clear (restart delay percentiles
- * and peak occupancy).
- *
- * Example:  src -> q :: Queue(size=4096) -> Sink();  attach q(parent=w1slow);
+ * Queue — a FIFO between tasks, and E2's overload signal. The operator's manual is
+ * queue_type.manual at the end of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -192,9 +177,18 @@ static const struct e2_cmd queue_cmds[] = {
 static struct e2_module_type queue_type = {
     .name = "Queue",
     .summary = "FIFO between tasks; measures occupancy and queueing delay (the overload signal)",
-    .manual = "Gates: up to 64 inputs (enqueue), output 0 (dequeue). One task.\n\n"
-              "Statistics: enqueued, dequeued, dropped_full, occupancy {now, avg, peak}, "
-              "delay_ns {count, mean, p50, p99, max}.",
+    .manual = "Gates: up to 64 inputs (enqueue); output 0 (dequeue). Schedulable: one task that "
+              "dequeues and pushes downstream.\n"
+              "\n"
+              "A Queue cuts the module graph into two tasks, so the parts can run on different "
+              "workers or under different traffic classes. Packets that find the queue full are "
+              "dropped and counted. The Queue measures what E2's scaling decisions need: occupancy "
+              "(now, moving average, peak) and each packet's queueing delay (percentiles), from an "
+              "enqueue time stamped in the packet's metadata.\n"
+              "\n"
+              "Statistics (also the get_status command): enqueued, dequeued, dropped_full, "
+              "occupancy {now, avg, peak}, delay_ns {count, mean, p50, p99, max}.",
+    .example = "src -> q :: Queue(size=4096) -> Sink();  attach q(parent=w1slow);",
     .max_igates = 64,
     .max_ogates = 1,
     .priv_size = sizeof(struct queue_priv),

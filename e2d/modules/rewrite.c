@@ -1,16 +1,6 @@
 /*
- * Rewrite — set Ethernet addresses and VLAN tags.
- *
- * Synopsis: Rewrite(dst_mac="", src_mac="", swap_macs=false, vlan_pop=false,
- *                   vlan_push=0)
- * Gates:    input i goes out of output i (up to 64).
- *
- * Applied in this order: pop the outer VLAN tag if asked (packets without
- * one are unchanged), push a tag with vlan_push's id if non-zero, swap the
- * MAC addresses if asked, then set whichever addresses are given. Packets too
- * short for the change, or without headroom for a tag, are dropped.
- *
- * Example:  fw -> Rewrite(dst_mac="02:00:00:00:00:09") -> PortOut(port=uplink);
+ * Rewrite — set Ethernet addresses and VLAN tags. The operator's manual is rewrite_type.manual at
+ * the end of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include <errno.h>
 #include <string.h>
@@ -103,7 +93,13 @@ static void rewrite_process(struct e2_module *m, uint16_t igate, struct e2_batch
 static struct e2_module_type rewrite_type = {
     .name = "Rewrite",
     .summary = "sets or swaps Ethernet addresses, pops or pushes 802.1Q tags",
-    .manual = "Gates: up to 64 inputs; a packet entering on gate i leaves on gate i.",
+    .manual = "Gates: input i goes out of output i (up to 64).\n"
+              "\n"
+              "Applied in this order: pop the outer VLAN tag if asked (packets without one are "
+              "unchanged), push a tag with vlan_push's id if non-zero, swap the MAC addresses if "
+              "asked, then set whichever addresses are given. Packets too short for the change, or "
+              "without headroom for a tag, are dropped.",
+    .example = "fw -> Rewrite(dst_mac=\"02:00:00:00:00:09\") -> PortOut(port=uplink);",
     .max_igates = 64,
     .max_ogates = 64,
     .priv_size = sizeof(struct rewrite_priv),

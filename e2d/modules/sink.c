@@ -1,14 +1,7 @@
 /*
- * Sink and Drop — where packets end.
- *
- * Synopsis: Sink()   Drop()
- * Gates:    up to 64 inputs, no outputs.
- *
- * Both free every packet they receive. Sink counts them as consumed (the
- * normal end of a path: its packets and bytes are what "arrived"); Drop
- * counts them as dropped (a policy decision, shown in the module's drops).
- *
- * Example:  rx -> Counter() -> Sink();   classifier[1] -> Drop();
+ * Sink and Drop — where packets end: one page, two types that differ only in
+ * how they count. Their manuals are sink_type.manual and drop_type.manual
+ * below (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include "module.h"
 
@@ -41,7 +34,14 @@ static json_t *sink_stats(struct e2_module *m)
 static struct e2_module_type sink_type = {
     .name = "Sink",
     .summary = "frees and counts packets that reached the end of their path",
-    .manual = "Gates: up to 64 inputs, no outputs. Statistics: packets, bytes.",
+    .manual =
+        "Gates: up to 64 inputs; no outputs.\n"
+        "\n"
+        "Frees every packet it receives and counts it as consumed: the normal end of a path, where "
+        "its packets and bytes are what arrived. Drop is the same with the count kept as drops.\n"
+        "\n"
+        "Statistics: packets, bytes.",
+    .example = "rx -> Counter() -> Sink();",
     .max_igates = 64,
     .priv_size = sizeof(struct sink_priv),
     .process = sink_process,
@@ -51,7 +51,12 @@ static struct e2_module_type sink_type = {
 static struct e2_module_type drop_type = {
     .name = "Drop",
     .summary = "frees packets and counts them as dropped",
-    .manual = "Gates: up to 64 inputs, no outputs. The count is the module's 'dropped'.",
+    .manual =
+        "Gates: up to 64 inputs; no outputs.\n"
+        "\n"
+        "Frees every packet it receives and counts it in the module's drops: a policy decision "
+        "(\"this traffic goes nowhere\"), as opposed to Sink's normal end of a path.",
+    .example = "classifier[1] -> Drop();",
     .max_igates = 64,
     .process = drop_process,
 };

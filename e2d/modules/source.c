@@ -1,22 +1,6 @@
 /*
- * Source — the traffic generator.
- *
- * Synopsis: Source(templates=[{...}, ...], burst=32, rate=0, limit=0,
- *                  random=false, checksum=true)
- * Gates:    no inputs; output 0. Schedulable: one task.
- *
- * Each template describes a family of Ethernet/IPv4 packets whose fields may
- * be ranges: `src_ip`/`dst_ip` take "10.0.0.1", "10.0.0.0/24" or
- * "10.0.0.1-10.0.0.50"; `src_port`/`dst_port` take 80 or "1024-2047";
- * `size` takes a frame length in bytes (without FCS) or a list of lengths used
- * in turn (an IMIX). The template's flows are every combination of its
- * ranges; packets walk through them in order (or at random with random=true),
- * templates taking turns packet by packet. `rate` paces the source in packets
- * per second; `limit` stops it after that many packets.
- *
- * Example:
- *   src :: Source(templates=[{dst_ip="10.0.1.0/24", proto=udp, dst_port=53,
- *                             size=[64, 576, 1500]}], rate=1M);
+ * Source — the traffic generator. The operator's manual is source_type.manual at the end
+ * of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -370,12 +354,23 @@ static struct e2_module_type source_type = {
     .name = "Source",
     .summary = "generates Ethernet/IPv4 UDP, TCP or ICMP packets from templates with field ranges",
     .manual =
-        "Gates: no inputs, output 0. One task.\n\n"
-        "Template fields: src_mac, dst_mac, src_ip, dst_ip (address, prefix \"a.b.c.d/n\" or range "
-        "\"a-b\"), proto (udp|tcp|icmp), src_port, dst_port (port or \"lo-hi\"), size (bytes "
-        "without FCS, "
-        "or a list used in turn), ttl, tos, vlan, tcp_flags.\n\n"
-        "Statistics: packets, bytes, alloc_failed, flows.",
+        "Gates: no inputs; output 0. Schedulable: one task.\n"
+        "\n"
+        "Each template describes a family of Ethernet/IPv4 packets whose fields may be ranges: "
+        "`src_ip`/`dst_ip` take \"10.0.0.1\", \"10.0.0.0/24\" or \"10.0.0.1-10.0.0.50\"; "
+        "`src_port`/`dst_port` take 80 or \"1024-2047\"; `size` takes a frame length in bytes "
+        "(without FCS) or a list of lengths used in turn (an IMIX). The template's flows are every "
+        "combination of its ranges; packets walk through them in order (or at random with "
+        "random=true), templates taking turns packet by packet. `rate` paces the source in packets "
+        "per second; `limit` stops it after that many packets.\n"
+        "\n"
+        "Template fields: src_mac, dst_mac, src_ip, dst_ip, proto (udp|tcp|icmp), src_port, "
+        "dst_port (for ICMP: the echo id), size, ttl, tos, vlan (802.1Q id, 0 for none), tcp_flags "
+        "(the flags byte, default 2 = SYN).\n"
+        "\n"
+        "Statistics: packets, bytes, alloc_failed (bursts lost to an empty pool), flows.",
+    .example = "src :: Source(templates=[{dst_ip=\"10.0.1.0/24\", proto=udp, dst_port=53,\n"
+               "size=[64, 576, 1500]}], rate=1M);",
     .max_igates = 0,
     .max_ogates = 1,
     .priv_size = sizeof(struct source_priv),

@@ -1,16 +1,6 @@
 /*
- * Tee — copy every packet to several outputs.
- *
- * Synopsis: Tee(gates=2, clone=false)
- * Gates:    up to 64 inputs; outputs 0..gates-1.
- *
- * The original goes out of gate 0, a copy out of each other gate. Copies are
- * deep (data and metadata duplicated) so downstream NFs may rewrite them
- * independently; with clone=true they are indirect mbufs sharing the data
- * (cheaper, read-only by convention). A copy that cannot be allocated is
- * counted in copy_failed and that gate misses the packet.
- *
- * Example:  rx -> t :: Tee(gates=2); t[0] -> fw; t[1] -> monitor;
+ * Tee — copy every packet to several outputs. The operator's manual is tee_type.manual at the end
+ * of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include <errno.h>
 
@@ -73,7 +63,16 @@ static json_t *tee_stats(struct e2_module *m)
 static struct e2_module_type tee_type = {
     .name = "Tee",
     .summary = "copies each packet to every output gate (original on gate 0)",
-    .manual = "Gates: up to 64 inputs, outputs 0..gates-1. Statistics: copy_failed.",
+    .manual =
+        "Gates: up to 64 inputs; outputs 0..gates-1.\n"
+        "\n"
+        "The original goes out of gate 0, a copy out of each other gate. Copies are deep (data and "
+        "metadata duplicated) so downstream NFs may rewrite them independently; with clone=true "
+        "they are indirect mbufs sharing the data (cheaper, read-only by convention). A copy that "
+        "cannot be allocated is counted in copy_failed and that gate misses the packet.\n"
+        "\n"
+        "Statistics: copy_failed.",
+    .example = "rx -> t :: Tee(gates=2); t[0] -> fw; t[1] -> monitor;",
     .max_igates = 64,
     .max_ogates = 64,
     .priv_size = sizeof(struct tee_priv),

@@ -1,13 +1,6 @@
 /*
- * Timestamp — stamp packets with the current time for Latency to measure.
- *
- * Synopsis: Timestamp()
- * Gates:    input i goes out of output i (up to 64).
- *
- * Writes the TSC into the packet's standard timestamp field (shared with
- * PMDs and NFs in the same host, so a stamp survives a trip through an NF).
- *
- * Example:  src -> Timestamp() -> nf_path ... -> Latency() -> Sink();
+ * Timestamp — stamp packets with the current time for Latency to measure. The operator's manual is
+ * timestamp_type.manual at the end of this file (also e2d --list-modules and docs/e2d-modules.md).
  */
 #include <rte_cycles.h>
 
@@ -24,7 +17,11 @@ static void timestamp_process(struct e2_module *m, uint16_t igate, struct e2_bat
 static struct e2_module_type timestamp_type = {
     .name = "Timestamp",
     .summary = "stamps each packet with the current TSC for a downstream Latency",
-    .manual = "Gates: up to 64 inputs; a packet entering on gate i leaves on gate i.",
+    .manual = "Gates: input i goes out of output i (up to 64).\n"
+              "\n"
+              "Writes the TSC into the packet's standard timestamp field (shared with PMDs and NFs "
+              "in the same host, so a stamp survives a trip through an NF).",
+    .example = "src -> Timestamp() -> nf_path ... -> Latency() -> Sink();",
     .max_igates = 64,
     .max_ogates = 64,
     .flags = E2_MT_SAFE,

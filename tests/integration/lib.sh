@@ -1,0 +1,40 @@
+# Shared helpers for the integration tests (bash). Source it; needs E2D and E2CTL set.
+
+# Skip (exit 77, ctest's SKIP_RETURN_CODE) unless we are root with network namespaces.
+require_root_netns() {
+  if [ "$(id -u)" -ne 0 ] || ! ip netns list >/dev/null 2>&1; then
+    echo "SKIP: needs root and network namespaces"
+    exit 77
+  fi
+}
+
+# Wait until a control socket answers, or fail after $2 seconds.
+wait_socket() {
+  local sock=$1 limit=${2:-20} i
+  for ((i = 0; i < limit * 10; i++)); do
+    "$E2CTL" dp -s "$sock" status >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "FAIL: no e2d answered on $sock" >&2
+  return 1
+}
+
+# Print a number from a module's statistics: stat SOCKET MODULE KEY
+stat() {
+  "$E2CTL" dp -s "$1" --json module "$2" | python3 -c "import json,sys; print(json.load(sys.stdin)['stats']['$3'])"
+}
+
+# A veth pair $1 <-> $2 with $1 in namespace $3 and $2 in namespace $4, quiet:
+# no IPv6 (no router solicitations), no addresses, so only our packets cross.
+veth_between() {
+  local a=$1 b=$2 na=$3 nb=$4
+  ip link add "$a" type veth peer name "$b"
+  ip link set "$a" netns "$na"
+  ip link set "$b" netns "$nb"
+  for pair in "$na $a" "$nb $b"; do
+    set -- $pair
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    ip netns exec "$1" ip link set "$2" up
+    ip netns exec "$1" ip link set lo up
+  done
+}
