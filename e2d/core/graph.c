@@ -94,9 +94,31 @@ static void reach(struct e2_module *m, uint64_t bit)
     }
 }
 
-/* Which workers call each module's process(); refuse two on a module that is not thread-safe. */
+/* Does a class above @leaf share or limit bits? Then its task must count them. */
+static bool needs_bits(const struct e2_tc *leaf)
+{
+    for (const struct e2_tc *tc = leaf->parent; tc; tc = tc->parent)
+        if ((tc->policy == E2_TC_WEIGHTED_FAIR || tc->policy == E2_TC_RATE_LIMIT) &&
+            tc->resource == E2_RES_BITS)
+            return true;
+    return false;
+}
+
+static void refresh_report_bits(void)
+{
+    for (unsigned i = 0; i < n_mods; i++)
+        for (unsigned t = 0; t < mods[i]->n_tasks; t++)
+            mods[i]->tasks[t].report_bits = needs_bits(mods[i]->tasks[t].leaf);
+}
+
+/*
+ * After any change: recompute which tasks report bits, and which workers
+ * call each module's process(); refuse two on a module that is not
+ * thread-safe.
+ */
 static int check_threads(struct e2_err *err)
 {
+    refresh_report_bits();
     for (unsigned i = 0; i < n_mods; i++) mods[i]->in_workers = 0;
     for (unsigned i = 0; i < n_mods; i++)
         for (unsigned t = 0; t < mods[i]->n_tasks; t++)
@@ -125,6 +147,7 @@ enum undo_kind {
     U_TC_RETIRED,
     U_TC_LIMIT,
     U_ATTACHED,
+    U_TRACK,
 };
 
 struct undo {
@@ -241,6 +264,7 @@ void e2_txn_rollback(struct e2_txn *txn)
             break;
         case U_TC_LIMIT: e2_tc_set_limit(u->tc, u->limit, u->burst, NULL); break;
         case U_ATTACHED: attach_or_detach(&u->m->tasks[u->task], u->parent, u->key); break;
+        case U_TRACK: u->m->track_bytes = u->key; break;
         }
     }
     check_threads(NULL);
@@ -389,6 +413,7 @@ int e2_graph_tc_create(const char *name, enum e2_tc_policy policy,
         return rc;
     }
     tcs[n_tcs++] = tc;
+    check_threads(NULL);
     return record(txn, (struct undo){.kind = U_TC_CREATED, .tc = tc}, err);
 }
 
@@ -406,6 +431,7 @@ int e2_graph_tc_destroy(struct e2_tc *tc, struct e2_txn *txn, struct e2_err *err
     struct undo u = {.kind = U_TC_RETIRED, .tc = tc, .parent = tc->parent, .key = tc->key};
     e2_tc_detach(tc);
     unlist_tc(tc);
+    check_threads(NULL);
     if (txn) return record(txn, u, err);
     e2_tc_destroy(tc);
     return 0;
@@ -418,6 +444,13 @@ int e2_graph_tc_set_limit(struct e2_tc *tc, uint64_t limit, uint64_t burst, stru
     struct undo u = {.kind = U_TC_LIMIT, .tc = tc, .limit = tc->limit, .burst = tc->burst};
     int rc = e2_tc_set_limit(tc, limit, burst, err);
     return rc ? rc : record(txn, u, err);
+}
+
+int e2_graph_track_bytes(struct e2_module *m, bool on, struct e2_txn *txn, struct e2_err *err)
+{
+    int rc = record(txn, (struct undo){.kind = U_TRACK, .m = m, .key = m->track_bytes}, err);
+    if (!rc) m->track_bytes = on;
+    return rc;
 }
 
 /* ---- module lifetime ---- */
@@ -620,25 +653,28 @@ int e2_graph_module_cmd(struct e2_module *m, const struct e2_cmd *cmd, const jso
 
 /* ---- descriptions ---- */
 
+/* One output gate of @from: where it leads, its packets, its bytes when tracked. */
+static json_t *gate_json(const struct e2_module *from, uint16_t g)
+{
+    const struct e2_ogate *o = &from->ogates[g];
+    json_t *j = json_pack("{s:s, s:i, s:s?, s:i, s:I}", "from", from->name, "ogate", g, "to",
+                          o->next ? o->next->name : NULL, "igate", o->next_igate, "pkts",
+                          (json_int_t)e2_stat_read(&o->pkts));
+    if (from->track_bytes)
+        json_object_set_new(j, "bytes", json_integer((json_int_t)e2_stat_read(&o->bytes)));
+    return j;
+}
+
 json_t *e2_graph_module_describe(struct e2_module *m)
 {
     json_t *og = json_array(), *ig = json_array(), *tasks = json_array();
-    for (uint16_t g = 0; g < m->n_ogates; g++) {
-        struct e2_ogate *o = &m->ogates[g];
-        if (!o->next && !e2_stat_read(&o->pkts)) continue;
-        json_array_append_new(og, json_pack("{s:i, s:s?, s:i, s:I, s:I}", "gate", g, "to",
-                                            o->next ? o->next->name : NULL, "igate", o->next_igate,
-                                            "pkts", (json_int_t)e2_stat_read(&o->pkts), "bytes",
-                                            (json_int_t)e2_stat_read(&o->bytes)));
-    }
+    for (uint16_t g = 0; g < m->n_ogates; g++)
+        if (m->ogates[g].next || e2_stat_read(&m->ogates[g].pkts))
+            json_array_append_new(og, gate_json(m, g));
     for (unsigned i = 0; i < n_mods; i++)
         for (uint16_t g = 0; g < mods[i]->n_ogates; g++)
             if (mods[i]->ogates[g].next == m && !mods[i]->retired)
-                json_array_append_new(
-                    ig, json_pack("{s:i, s:s, s:i, s:I, s:I}", "gate",
-                                  mods[i]->ogates[g].next_igate, "from", mods[i]->name, "ogate", g,
-                                  "pkts", (json_int_t)e2_stat_read(&mods[i]->ogates[g].pkts),
-                                  "bytes", (json_int_t)e2_stat_read(&mods[i]->ogates[g].bytes)));
+                json_array_append_new(ig, gate_json(mods[i], g));
     for (unsigned t = 0; t < m->n_tasks; t++) {
         struct e2_tc *leaf = m->tasks[t].leaf;
         struct e2_usage u;
@@ -650,9 +686,9 @@ json_t *e2_graph_module_describe(struct e2_module *m)
                                                (json_int_t)u.v[E2_RES_CYCLES], "packets",
                                                (json_int_t)u.v[E2_RES_PACKETS]));
     }
-    json_t *d = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "name", m->name, "type", m->type->name,
-                          "igates", ig, "ogates", og, "tasks", tasks, "dropped",
-                          (json_int_t)e2_stat_read(&m->dropped));
+    json_t *d = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:b}", "name", m->name, "type",
+                          m->type->name, "igates", ig, "ogates", og, "tasks", tasks, "dropped",
+                          (json_int_t)e2_stat_read(&m->dropped), "track_bytes", m->track_bytes);
     if (m->type->stats) json_object_set_new(d, "stats", m->type->stats(m));
     return d;
 }

@@ -65,6 +65,9 @@ struct e2_module *e2_graph_module_next(struct e2_module *prev);
 int e2_graph_connect(struct e2_module *from, uint16_t ogate, struct e2_module *to, uint16_t igate,
                      struct e2_txn *txn, struct e2_err *err);
 
+/** Count bytes, not only packets, on @m's output gates (or stop). */
+int e2_graph_track_bytes(struct e2_module *m, bool on, struct e2_txn *txn, struct e2_err *err);
+
 /** Disconnect output gate @ogate of @from. */
 int e2_graph_disconnect(struct e2_module *from, uint16_t ogate, struct e2_txn *txn,
                         struct e2_err *err);

@@ -6,12 +6,16 @@
  *   e2_meta   flow ID (the hash FlowHash computed, what ranges are cut on),
  *             up to E2_META_TAGS metadata tags (NF attributes such as
  *             FW.safe or a URL class, resolved to slots by the control plane),
- *             the ingress port, and the enqueue time used for queueing delay.
+ *             and the enqueue time used for queueing delay.
  *   timestamp DPDK's standard rx timestamp field (TSC), set by Timestamp or
  *             by a PMD, read by Latency; flagged in ol_flags by e2_ts_flag.
+ *   ingress   the mbuf's own `port` field, which every PMD sets on receive.
  *
- * Nothing resets dynamic fields when an mbuf is allocated: every module that
- * brings packets into e2d (PortInc, Source, vports) calls e2_meta_reset().
+ * Validity costs nothing at ingress: a dynamic flag in ol_flags says whether
+ * e2_meta holds anything, and allocating an mbuf (rte_pktmbuf_reset) or
+ * receiving one (every PMD rewrites ol_flags) clears it. The metadata is
+ * initialised the first time something is written to it; a packet nobody
+ * tagged is never touched beyond its first cache line.
  */
 #ifndef E2_META_H
 #define E2_META_H
@@ -28,42 +32,67 @@
 
 struct e2_meta {
     uint32_t flow_id;
-    uint8_t valid;    /**< E2_META_FLOW_ID | E2_META_TAG(i) bits */
-    uint8_t flags;    /**< reserved for the control plane's use */
-    uint16_t in_port; /**< index of the port or vport the packet entered by */
-    uint32_t enq_ts;  /**< Queue: (TSC >> E2_META_ENQ_SHIFT) at enqueue */
+    uint8_t valid; /**< E2_META_FLOW_ID | E2_META_TAG(i) bits */
+    uint8_t flags; /**< reserved for the control plane's use */
+    uint16_t reserved;
+    uint32_t enq_ts; /**< Queue: (TSC >> E2_META_ENQ_SHIFT) at enqueue; the Queue's own */
     uint32_t tag[E2_META_TAGS];
 };
 
 #define E2_META_ENQ_SHIFT 4
 
 extern int e2_meta_offset;
+extern uint64_t e2_meta_flag;
 extern int e2_ts_offset;
 extern uint64_t e2_ts_flag;
 
 /**
- * Register (in the primary) or find (in a secondary) the dynamic fields.
- * Must run after rte_eal_init() and before any packet is touched.
+ * Register (in the primary) or find (in a secondary) the dynamic fields and
+ * flags. Must run after rte_eal_init() and before any packet is touched.
  */
 int e2_meta_register(struct e2_err *err);
 
+/** The raw metadata area (no validity check: for Queue's enq_ts). */
 static inline struct e2_meta *e2_meta(struct rte_mbuf *m)
 {
     return RTE_MBUF_DYNFIELD(m, e2_meta_offset, struct e2_meta *);
 }
 
-/** Forget all metadata of a packet entering e2d by port @in_port. */
-static inline void e2_meta_reset(struct rte_mbuf *m, uint16_t in_port)
+/** The metadata area, made valid (emptied) first if it was not. */
+static inline struct e2_meta *e2_meta_write(struct rte_mbuf *m)
 {
     struct e2_meta *md = e2_meta(m);
-    md->valid = 0;
-    md->in_port = in_port;
-    m->ol_flags &= ~e2_ts_flag;
+    if (!(m->ol_flags & e2_meta_flag)) {
+        md->valid = 0;
+        m->ol_flags |= e2_meta_flag;
+    }
+    return md;
+}
+
+/** The valid bits of a packet's metadata (0 when it carries none). */
+static inline uint8_t e2_meta_valid(struct rte_mbuf *m)
+{
+    return (m->ol_flags & e2_meta_flag) ? e2_meta(m)->valid : 0;
+}
+
+static inline void e2_meta_set_flow_id(struct rte_mbuf *m, uint32_t id)
+{
+    struct e2_meta *md = e2_meta_write(m);
+    md->flow_id = id;
+    md->valid |= E2_META_FLOW_ID;
+}
+
+/** 0 and *id set when the packet has a flow ID, -1 otherwise. */
+static inline int e2_meta_get_flow_id(struct rte_mbuf *m, uint32_t *id)
+{
+    if (!(e2_meta_valid(m) & E2_META_FLOW_ID)) return -1;
+    *id = e2_meta(m)->flow_id;
+    return 0;
 }
 
 static inline void e2_meta_set_tag(struct rte_mbuf *m, unsigned slot, uint32_t value)
 {
-    struct e2_meta *md = e2_meta(m);
+    struct e2_meta *md = e2_meta_write(m);
     md->tag[slot] = value;
     md->valid |= (uint8_t)E2_META_TAG(slot);
 }
@@ -71,9 +100,8 @@ static inline void e2_meta_set_tag(struct rte_mbuf *m, unsigned slot, uint32_t v
 /** 0 and *value set when tag @slot is present, -1 otherwise. */
 static inline int e2_meta_get_tag(struct rte_mbuf *m, unsigned slot, uint32_t *value)
 {
-    struct e2_meta *md = e2_meta(m);
-    if (!(md->valid & E2_META_TAG(slot))) return -1;
-    *value = md->tag[slot];
+    if (!(e2_meta_valid(m) & E2_META_TAG(slot))) return -1;
+    *value = e2_meta(m)->tag[slot];
     return 0;
 }
 

@@ -9,7 +9,7 @@
  *   process(m, igate, b) handle a batch arriving on input gate `igate`;
  *                        the module owns the packets and must emit or drop
  *                        each one (e2_emit, e2_split, e2_drop)
- *   run_task(m, arg)     for schedulable modules (port input, queues,
+ *   run_task(m, task)    for schedulable modules (port input, queues,
  *                        sources): called by the worker's scheduler; fetches
  *                        a batch and pushes it downstream to completion
  *
@@ -17,8 +17,12 @@
  *
  *     E2_MODULE_REGISTER(bypass_type);
  *
- * Output gates count packets and bytes; a packet emitted to an unconnected
- * gate (or to E2_GATE_DROP) is freed and counted as dropped by the module.
+ * Output gates count packets, and bytes when the module's track_bytes is on
+ * (off by default: summing lengths touches every packet, which a pure
+ * forwarding path otherwise never does — BESS makes the same choice). A task
+ * reports bits only when its scheduler class needs them (report_bits). A
+ * packet emitted to an unconnected gate (or to E2_GATE_DROP) is freed and
+ * counted as dropped by the module.
  *
  * Threading: graph changes (create, connect, attach...) happen on the control
  * thread while workers are paused; process() and run_task() run on workers
@@ -53,9 +57,10 @@ struct e2_task_result {
 
 struct e2_task {
     struct e2_module *m;
-    void *arg;          /**< handed to run_task (e.g. a queue index) */
+    void *arg;          /**< the module's own (e.g. a queue index) */
     struct e2_tc *leaf; /**< the task's leaf in its worker's scheduler tree */
     int worker;         /**< -1 while not attached */
+    bool report_bits;   /**< a class above it shares or limits bits: count them */
 };
 
 /** A module command: name, declarative args, handler. */
@@ -89,7 +94,7 @@ struct e2_module_type {
     /** Undo init; also called after a failed init, on a partly set-up priv. */
     void (*deinit)(struct e2_module *m);
     void (*process)(struct e2_module *m, uint16_t igate, struct e2_batch *b);
-    struct e2_task_result (*run_task)(struct e2_module *m, void *arg);
+    struct e2_task_result (*run_task)(struct e2_module *m, struct e2_task *task);
     /** Type-specific statistics, readable while workers run (may be NULL). */
     json_t *(*stats)(struct e2_module *m);
     const struct e2_cmd *cmds; /**< terminated by {.name = NULL}; may be NULL */
@@ -111,6 +116,7 @@ struct e2_module {
     uint32_t n_tasks;
     struct e2_task tasks[E2_MODULE_TASKS];
     uint32_t flags;      /**< E2_MT_SAFE...: the type's, adjusted by init() */
+    bool track_bytes;    /**< output gates also count bytes */
     uint64_t in_workers; /**< which workers call process() (graph check) */
     bool retired;        /**< destroyed inside an open transaction */
     void *priv;
@@ -160,8 +166,12 @@ static inline uint64_t e2_stat_read(const uint64_t *c)
     return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-/** Send a batch out of @ogate: count it and run the next module. */
-static inline void e2_emit(struct e2_module *m, uint16_t ogate, struct e2_batch *b)
+/**
+ * Send a batch of @bytes bytes out of @ogate: count it and run the next
+ * module. For callers that summed the bytes anyway (ports, sources).
+ */
+static inline void e2_emit_bytes(struct e2_module *m, uint16_t ogate, struct e2_batch *b,
+                                 uint64_t bytes)
 {
     if (unlikely(b->cnt == 0)) return;
     if (unlikely(ogate >= m->n_ogates || !m->ogates[ogate].next)) {
@@ -170,8 +180,21 @@ static inline void e2_emit(struct e2_module *m, uint16_t ogate, struct e2_batch 
     }
     struct e2_ogate *g = &m->ogates[ogate];
     e2_stat_add(&g->pkts, b->cnt);
-    e2_stat_add(&g->bytes, e2_batch_bytes(b));
+    e2_stat_add(&g->bytes, bytes);
     g->next->type->process(g->next, g->next_igate, b);
+}
+
+/** Send a batch out of @ogate: count it and run the next module. */
+static inline void e2_emit(struct e2_module *m, uint16_t ogate, struct e2_batch *b)
+{
+    e2_emit_bytes(m, ogate, b, m->track_bytes ? e2_batch_bytes(b) : 0);
+}
+
+/** Bytes of @b when @m tracks bytes or @t reports bits, else 0 (nothing touched). */
+static inline uint64_t e2_task_bytes(const struct e2_module *m, const struct e2_task *t,
+                                     const struct e2_batch *b)
+{
+    return m->track_bytes || t->report_bits ? e2_batch_bytes(b) : 0;
 }
 
 /**

@@ -39,15 +39,6 @@ struct e2_port *e2_port_first(void)
     return ports;
 }
 
-static uint16_t free_index(void)
-{
-    for (uint16_t i = 0;; i++) {
-        bool used = false;
-        for (struct e2_port *p = ports; p && !used; p = p->next) used = p->index == i;
-        if (!used) return i;
-    }
-}
-
 static int setup_queues(struct e2_port *p, struct e2_err *err)
 {
     struct rte_eth_dev_info info;
@@ -124,7 +115,6 @@ int e2_port_create(const struct e2_port_args *a, struct e2_port **out, struct e2
         return e2_err_prefix(err, "port '%s': ", name);
     }
     p->tx_shared = e2_worker_count() > p->n_txq;
-    p->index = free_index();
     p->next = ports;
     ports = p;
     *out = p;
@@ -168,12 +158,11 @@ json_t *e2_port_describe(const struct e2_port *p)
     memset(&link, 0, sizeof(link));
     rte_eth_link_get_nowait(p->port_id, &link);
     return json_pack(
-        "{s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:b, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-        "name", p->name, "vdev", p->devargs, "port_id", p->port_id, "index", p->index, "rxq",
-        p->n_rxq, "txq", p->n_txq, "mac", macs, "link_up", link.link_status == RTE_ETH_LINK_UP,
-        "users", p->users, "stats", "rx_packets", (json_int_t)st.ipackets, "tx_packets",
-        (json_int_t)st.opackets, "rx_bytes", (json_int_t)st.ibytes, "tx_bytes",
-        (json_int_t)st.obytes, "rx_missed", (json_int_t)st.imissed, "rx_errors",
-        (json_int_t)st.ierrors, "tx_errors", (json_int_t)st.oerrors, "rx_nombuf",
-        (json_int_t)st.rx_nombuf);
+        "{s:s, s:s, s:i, s:i, s:i, s:s, s:b, s:i, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+        "name", p->name, "vdev", p->devargs, "port_id", p->port_id, "rxq", p->n_rxq, "txq",
+        p->n_txq, "mac", macs, "link_up", link.link_status == RTE_ETH_LINK_UP, "users", p->users,
+        "stats", "rx_packets", (json_int_t)st.ipackets, "tx_packets", (json_int_t)st.opackets,
+        "rx_bytes", (json_int_t)st.ibytes, "tx_bytes", (json_int_t)st.obytes, "rx_missed",
+        (json_int_t)st.imissed, "rx_errors", (json_int_t)st.ierrors, "tx_errors",
+        (json_int_t)st.oerrors, "rx_nombuf", (json_int_t)st.rx_nombuf);
 }

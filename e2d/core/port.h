@@ -4,8 +4,8 @@
  * "net_af_xdp0,iface=eth1", "net_tap0,iface=e2tap0", "net_ring0", ...).
  * PortInc and PortOut modules attach to a port by name.
  *
- * Each port gets a small index, unique while it exists, that PortInc writes
- * into the packet's metadata as its ingress port.
+ * A packet's ingress port is its mbuf's port field: the DPDK port id, which
+ * the PMD sets on receive and e2_port_describe() reports.
  */
 #ifndef E2_PORT_H
 #define E2_PORT_H
@@ -24,7 +24,6 @@ struct e2_port {
     char devargs[256];
     char devname[64]; /**< the vdev name before the first comma */
     uint16_t port_id; /**< DPDK port id */
-    uint16_t index;   /**< e2d's port index (metadata in_port) */
     uint16_t n_rxq, n_txq, rx_desc, tx_desc;
     bool tx_shared; /**< more workers than tx queues: tx takes the queue lock */
     rte_spinlock_t txq_lock[E2_PORT_QUEUES_MAX];

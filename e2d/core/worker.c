@@ -192,7 +192,7 @@ static int worker_main(void *arg)
             continue;
         }
         struct e2_task *t = leaf->task;
-        struct e2_task_result r = t->m->type->run_task(t->m, t->arg);
+        struct e2_task_result r = t->m->type->run_task(t->m, t);
         uint64_t end = rte_rdtsc();
         struct e2_usage u = {{1, end - now, r.packets, r.bits}};
         e2_tc_account(leaf, &u, end);

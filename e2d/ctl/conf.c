@@ -498,6 +498,8 @@ static int parse_statement(struct parser *ps)
     if (is_word(ps, "tc") && !command_ahead(ps))
         return parse_named_call(ps, "tc_create", "a class name");
     if (is_word(ps, "attach") && !command_ahead(ps)) return parse_attach(ps);
+    if (is_word(ps, "track") && !command_ahead(ps))
+        return parse_named_call(ps, "track", "a module name");
     if (ps->t.kind == T_IDENT && command_ahead(ps)) return parse_command(ps);
     return parse_chain(ps);
 }

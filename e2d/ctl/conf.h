@@ -12,6 +12,7 @@
  *   fh.add_range(lo=0, hi=256, gate=0);               // a module command
  *   tc fair(policy=weighted_fair, resource=cycles);    // a traffic class (parent worker0)
  *   attach q(parent=fair, share=3);                   // move a task under it
+ *   track q(bytes=true);                              // count bytes on q's gates too
  *
  * Values: numbers (with k, M, G, T multipliers: 1M = 1000000), "strings",
  * bare words (strings), true/false/null, [lists] and {key=value, ...}.

@@ -212,6 +212,27 @@ static int op_module_cmd(const void *args, struct e2_txn *txn, json_t **result, 
     return c ? e2_graph_module_cmd(m, c, a->arg, result, err) : -ENOENT;
 }
 
+struct a_track {
+    char name[E2_NAME_MAX];
+    bool bytes;
+};
+
+static const struct e2_arg track_spec[] = {
+    E2_ARG_STR(struct a_track, name, NULL, "module name"),
+    E2_ARG_BOOL(struct a_track, bytes, "true",
+                "count bytes as well as packets on its output gates"),
+    E2_ARG_END,
+};
+
+static int op_track(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)result;
+    const struct a_track *a = args;
+    struct e2_module *m;
+    int rc = need_module(a->name, &m, err);
+    return rc ? rc : e2_graph_track_bytes(m, a->bytes, txn, err);
+}
+
 static int op_types(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
 {
     (void)args;
@@ -472,6 +493,8 @@ static const struct op ops[] = {
      sizeof(struct a_connect), op_connect},
     {"disconnect", "disconnect an output gate", OP_CHANGE, disconnect_spec,
      sizeof(struct a_connect), op_disconnect},
+    {"track", "count bytes on a module's output gates, or stop (packets are always counted)",
+     OP_CHANGE, track_spec, sizeof(struct a_track), op_track},
     {"module_cmd", "run a module command", OP_CHANGE, module_cmd_spec, sizeof(struct a_module_cmd),
      op_module_cmd},
     {"types", "module types with arguments and commands", OP_READ, NULL, 0, op_types},

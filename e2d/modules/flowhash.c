@@ -108,9 +108,7 @@ static void flowhash_process(struct e2_module *m, uint16_t igate, struct e2_batc
     uint16_t gates[E2_BATCH_MAX];
     for (uint32_t i = 0; i < b->cnt; i++) {
         uint32_t id = flow_id(f, b->pkts[i]);
-        struct e2_meta *md = e2_meta(b->pkts[i]);
-        md->flow_id = id;
-        md->valid |= E2_META_FLOW_ID;
+        e2_meta_set_flow_id(b->pkts[i], id);
         gates[i] = lookup(t, id);
     }
     e2_split(m, gates, b);

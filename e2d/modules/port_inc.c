@@ -57,17 +57,17 @@ static void port_inc_deinit(struct e2_module *m)
     if (p->port) p->port->users--;
 }
 
-static struct e2_task_result port_inc_run(struct e2_module *m, void *arg)
+static struct e2_task_result port_inc_run(struct e2_module *m, struct e2_task *t)
 {
     struct port_inc_priv *p = m->priv;
     struct e2_batch b;
-    b.cnt =
-        rte_eth_rx_burst(p->port->port_id, (uint16_t)(uintptr_t)arg, b.pkts, (uint16_t)p->burst);
+    uint16_t q = (uint16_t)(uintptr_t)t->arg;
+    b.cnt = rte_eth_rx_burst(p->port->port_id, q, b.pkts, (uint16_t)p->burst);
     struct e2_task_result r = {b.cnt, 0};
     if (b.cnt == 0) return r;
-    for (uint32_t i = 0; i < b.cnt; i++) e2_meta_reset(b.pkts[i], p->port->index);
-    r.bits = e2_batch_bytes(&b) * 8;
-    e2_emit(m, 0, &b);
+    uint64_t bytes = e2_task_bytes(m, t, &b);
+    r.bits = bytes * 8;
+    e2_emit_bytes(m, 0, &b, bytes);
     return r;
 }
 
@@ -78,7 +78,8 @@ static struct e2_module_type port_inc_type = {
         "Gates: no inputs; output 0. Schedulable: one task per receive queue (queue=-1) or one "
         "task for the given queue.\n"
         "\n"
-        "Every packet's metadata is reset and stamped with the port's index as its ingress port.",
+        "Packets arrive without E2 metadata; their mbuf's port field is the port's DPDK port id "
+        "(shown by 'e2ctl dp ports'), which is what ingress filters match.",
     .example = "port p0(vdev=\"net_af_packet0,iface=veth0\");\n"
                "PortInc(port=p0) -> Counter() -> PortOut(port=p0);",
     .max_ogates = 1,

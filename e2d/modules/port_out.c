@@ -21,7 +21,6 @@ static const struct e2_arg port_out_spec[] = {
 
 struct port_out_priv {
     struct e2_port *port;
-    uint64_t sent, bytes;
 };
 
 static int port_out_init(struct e2_module *m, const void *args, struct e2_err *err)
@@ -47,25 +46,14 @@ static void port_out_process(struct e2_module *m, uint16_t igate, struct e2_batc
     struct e2_port *port = p->port;
     int w = e2_worker_self();
     uint16_t q = (uint16_t)((w < 0 ? 0 : w) % port->n_txq);
-    uint64_t bytes = e2_batch_bytes(b);
     if (port->tx_shared) rte_spinlock_lock(&port->txq_lock[q]);
     uint16_t sent = rte_eth_tx_burst(port->port_id, q, b->pkts, (uint16_t)b->cnt);
     if (port->tx_shared) rte_spinlock_unlock(&port->txq_lock[q]);
-    if (sent < b->cnt) {
-        for (uint32_t i = sent; i < b->cnt; i++) bytes -= b->pkts[i]->pkt_len;
+    if (unlikely(sent < b->cnt)) {
         uint32_t left = b->cnt - sent;
         __atomic_fetch_add(&m->dropped, left, __ATOMIC_RELAXED);
         rte_pktmbuf_free_bulk(&b->pkts[sent], left);
     }
-    __atomic_fetch_add(&p->sent, sent, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&p->bytes, bytes, __ATOMIC_RELAXED);
-}
-
-static json_t *port_out_stats(struct e2_module *m)
-{
-    struct port_out_priv *p = m->priv;
-    return json_pack("{s:I, s:I}", "packets", (json_int_t)e2_stat_read(&p->sent), "bytes",
-                     (json_int_t)e2_stat_read(&p->bytes));
 }
 
 static struct e2_module_type port_out_type = {
@@ -77,8 +65,8 @@ static struct e2_module_type port_out_type = {
               "queues); when the port has fewer queues than e2d has workers, the queue is taken "
               "under a lock. Packets the device does not accept are freed and counted as dropped.\n"
               "\n"
-              "Statistics: packets and bytes the device accepted; refused packets are the module's "
-              "drops.",
+              "What the device accepted is in the port's counters ('e2ctl dp ports'); what it "
+              "refused is this module's drops.",
     .example = "src -> PortOut(port=p1);",
     .max_igates = 64,
     .flags = E2_MT_SAFE,
@@ -88,7 +76,6 @@ static struct e2_module_type port_out_type = {
     .init = port_out_init,
     .deinit = port_out_deinit,
     .process = port_out_process,
-    .stats = port_out_stats,
 };
 
 E2_MODULE_REGISTER(port_out_type);

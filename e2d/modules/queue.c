@@ -97,9 +97,8 @@ static void queue_process(struct e2_module *m, uint16_t igate, struct e2_batch *
     }
 }
 
-static struct e2_task_result queue_run(struct e2_module *m, void *arg)
+static struct e2_task_result queue_run(struct e2_module *m, struct e2_task *t)
 {
-    (void)arg;
     struct queue_priv *q = m->priv;
     struct e2_batch b;
     unsigned left;
@@ -115,8 +114,9 @@ static struct e2_task_result queue_run(struct e2_module *m, void *arg)
                      __ATOMIC_RELAXED);
     if (occ > q->occ_peak) __atomic_store_n(&q->occ_peak, occ, __ATOMIC_RELAXED);
     e2_stat_add(&q->dequeued, b.cnt);
-    r.bits = e2_batch_bytes(&b) * 8;
-    e2_emit(m, 0, &b);
+    uint64_t bytes = e2_task_bytes(m, t, &b);
+    r.bits = bytes * 8;
+    e2_emit_bytes(m, 0, &b, bytes);
     return r;
 }
 

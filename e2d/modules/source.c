@@ -293,7 +293,6 @@ static void fill(struct source_priv *s, struct tmpl *t, struct rte_mbuf *pkt)
         icmp->icmp_ident = rte_cpu_to_be_16(sport);
         icmp->icmp_seq_nb = rte_cpu_to_be_16((uint16_t)t->next);
     }
-    e2_meta_reset(pkt, UINT16_MAX);
     if (!s->checksum) return;
     ip->hdr_checksum = rte_ipv4_cksum(ip);
     if (t->proto == PROTO_UDP)
@@ -304,9 +303,9 @@ static void fill(struct source_priv *s, struct tmpl *t, struct rte_mbuf *pkt)
         ((struct rte_icmp_hdr *)l4)->icmp_cksum = (uint16_t)~rte_raw_cksum(l4, size - t->l4_off);
 }
 
-static struct e2_task_result source_run(struct e2_module *m, void *arg)
+static struct e2_task_result source_run(struct e2_module *m, struct e2_task *task)
 {
-    (void)arg;
+    (void)task;
     struct source_priv *s = m->priv;
     struct e2_task_result r = {0, 0};
     uint32_t n = s->burst;
@@ -336,7 +335,7 @@ static struct e2_task_result source_run(struct e2_module *m, void *arg)
     e2_stat_add(&s->bytes, bytes);
     r.packets = n;
     r.bits = bytes * 8;
-    e2_emit(m, 0, &b);
+    e2_emit_bytes(m, 0, &b, bytes);
     return r;
 }
 

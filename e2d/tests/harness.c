@@ -126,7 +126,6 @@ struct rte_mbuf *udp_packet(uint32_t sip, uint32_t dip, uint16_t sport, uint16_t
     udp->src_port = htons(sport);
     udp->dst_port = htons(dport);
     udp->dgram_len = htons((uint16_t)(len - sizeof(*eth) - sizeof(*ip)));
-    e2_meta_reset(m, 7);
     return m;
 }
 
@@ -139,7 +138,7 @@ void push(struct e2_module *m, uint16_t igate, struct rte_mbuf **pkts, unsigned 
 
 uint32_t run_task(struct e2_module *m, unsigned t)
 {
-    return m->type->run_task(m, m->tasks[t].arg).packets;
+    return m->type->run_task(m, &m->tasks[t]).packets;
 }
 
 int command(struct e2_module *m, const char *cmd, const char *arg_json, json_t **result, char *msg,

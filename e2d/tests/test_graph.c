@@ -238,6 +238,12 @@ static void scheduler_classes_are_built_and_described(void **state)
     assert_true(json_is_true(json_object_get(r, "ok")));
     json_decref(r);
     assert_int_equal(e2_graph_tc_worker(e2_graph_tc_find("q0")), 1);
+    /* only tasks under a class that shares or limits bits count them */
+    assert_false(e2_graph_module_find("q0")->tasks[0].report_bits);
+    json_decref(ok("{\"op\": \"attach\", \"module\": \"q1\", \"parent\": \"lim\"}"));
+    assert_true(e2_graph_module_find("q1")->tasks[0].report_bits);
+    json_decref(ok("{\"op\": \"attach\", \"module\": \"q1\", \"parent\": \"fair\", \"share\": 3}"));
+    assert_false(e2_graph_module_find("q1")->tasks[0].report_bits);
     assert_int_equal(e2_graph_module_find("q1")->tasks[0].worker, 1);
     json_t *t = ok("{\"op\": \"tcs\"}");
     json_t *w1 = json_array_get(t, 1);

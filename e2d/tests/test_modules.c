@@ -40,6 +40,7 @@ static void bypass_keeps_gate_and_counts_packets_and_bytes(void **state)
     (void)state;
     struct capture *c;
     struct e2_module *b = make("b", "Bypass", NULL), *cap = make_capture("cap", &c);
+    assert_int_equal(e2_graph_track_bytes(b, true, NULL, NULL), 0);
     link_gates(b, 0, cap, 0);
     link_gates(b, 3, cap, 1);
     struct rte_mbuf *p[3] = {udp_packet(1, 2, 3, 4, 60), udp_packet(1, 2, 3, 4, 100),
@@ -53,6 +54,26 @@ static void bypass_keeps_gate_and_counts_packets_and_bytes(void **state)
     assert_int_equal(b->ogates[0].bytes, 160);
     assert_int_equal(b->ogates[3].bytes, 64);
     assert_int_equal(b->dropped, 0);
+}
+
+static void gates_count_bytes_only_when_tracked(void **state)
+{
+    (void)state;
+    struct e2_module *b = make("b", "Bypass", NULL), *s = make("s", "Sink", NULL);
+    link_gates(b, 0, s, 0);
+    struct rte_mbuf *p[2] = {udp_packet(1, 2, 3, 4, 60), udp_packet(1, 2, 3, 4, 70)};
+    push(b, 0, p, 1);
+    assert_int_equal(b->ogates[0].pkts, 1);
+    assert_int_equal(b->ogates[0].bytes, 0);
+    assert_int_equal(e2_graph_track_bytes(b, true, NULL, NULL), 0);
+    push(b, 0, &p[1], 1);
+    assert_int_equal(b->ogates[0].pkts, 2);
+    assert_int_equal(b->ogates[0].bytes, 70);
+    json_t *d = e2_graph_module_describe(b);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_array_get(json_object_get(d, "ogates"), 0), "bytes")),
+                     70);
+    json_decref(d);
 }
 
 static void unconnected_gate_drops_and_counts(void **state)
@@ -143,7 +164,7 @@ static void source_walks_every_flow_with_valid_checksums(void **state)
         assert_true(s < 4 && d < 2 && port < 2);
         seen[s][d][port] = true;
         assert_true(checksums_ok(m));
-        assert_int_equal(e2_meta(m)->valid, 0);
+        assert_int_equal(e2_meta_valid(m), 0);
     }
     for (int s = 0; s < 4; s++)
         for (int d = 0; d < 2; d++)
@@ -331,8 +352,9 @@ static void timestamp_then_latency_measures_and_flags_unstamped(void **state)
 
 static uint32_t flow_id_of(struct rte_mbuf *m)
 {
-    assert_true(e2_meta(m)->valid & E2_META_FLOW_ID);
-    return e2_meta(m)->flow_id;
+    uint32_t id = UINT32_MAX;
+    assert_int_equal(e2_meta_get_flow_id(m, &id), 0);
+    return id;
 }
 
 static void flowhash_keeps_flows_together_and_splits_by_range(void **state)
@@ -456,12 +478,15 @@ static void ports_carry_packets_between_port_modules(void **state)
                      *cap = make_capture("cap", &c);
     link_gates(in, 0, cap, 0);
     assert_int_equal(run_task(in, 0), 32);
-    assert_int_equal(e2_meta(c->pkts[0])->in_port, e2_port_find("p0")->index);
+    assert_int_equal(c->pkts[0]->port, e2_port_find("p0")->port_id);
+    assert_int_equal(e2_meta_valid(c->pkts[0]), 0);
     struct e2_module *out = make("out", "PortOut", "{\"port\": \"p0\"}");
     push(out, 0, c->pkts, c->n);
     c->n = 0;
-    json_t *st = out->type->stats(out);
-    assert_int_equal(json_integer_value(json_object_get(st, "packets")), 32);
+    json_t *st = e2_port_describe(e2_port_find("p0"));
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(st, "stats"), "tx_packets")), 32);
+    assert_int_equal(out->dropped, 0);
     json_decref(st);
     assert_int_not_equal(e2_port_destroy(e2_port_find("p0"), &err), 0);
     assert_string_equal(err.msg, "port 'p0' is used by 2 module(s)");
@@ -480,6 +505,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(bypass_keeps_gate_and_counts_packets_and_bytes),
+        T(gates_count_bytes_only_when_tracked),
         T(unconnected_gate_drops_and_counts),
         T(split_sends_each_packet_to_its_gate_in_order),
         T(merge_joins_inputs_and_sink_and_drop_count_what_ends),

@@ -24,6 +24,12 @@ stat() {
   "$E2CTL" dp -s "$1" --json module "$2" | python3 -c "import json,sys; print(json.load(sys.stdin)['stats']['$3'])"
 }
 
+# Print a number from a port's device counters: port_stat SOCKET PORT KEY
+port_stat() {
+  "$E2CTL" dp -s "$1" --json ports |
+    python3 -c "import json,sys; print(next(p for p in json.load(sys.stdin) if p['name'] == '$2')['stats']['$3'])"
+}
+
 # A veth pair $1 <-> $2 with $1 in namespace $3 and $2 in namespace $4, quiet:
 # no IPv6 (no router solicitations), no addresses, so only our packets cross.
 veth_between() {

@@ -62,7 +62,7 @@ for ((i = 0; i < 300; i++)); do
   [ "$(stat "$dir/a.sock" src packets)" -ge "$N" ] && break
   sleep 0.1
 done
-sent=$(stat "$dir/a.sock" out packets)
+sent=$(port_stat "$dir/a.sock" tx tx_packets)
 for ((i = 0; i < 100; i++)); do
   got=$(stat "$dir/b.sock" s packets)
   [ "$got" -ge "$sent" ] && break
