@@ -243,6 +243,34 @@ void e2_workers_stop(void)
     launched = false;
 }
 
+/*
+ * Wait for @done: spin briefly (a worker usually answers within a task run),
+ * then yield, because the worker we wait for may need our CPU to get there.
+ */
+static void wait_for(bool (*done)(void *), void *arg)
+{
+    uint64_t spin_until = rte_rdtsc() + e2_tsc_hz() / 20000; /* 50 µs */
+    while (!done(arg)) {
+        if (rte_rdtsc() < spin_until)
+            rte_pause();
+        else
+            sched_yield();
+    }
+}
+
+static bool all_paused(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; i < n_workers; i++)
+        if (__atomic_load_n(&workers[i].state, __ATOMIC_ACQUIRE) != W_PAUSED) return false;
+    return true;
+}
+
+static bool rcu_passed(void *arg)
+{
+    return rte_rcu_qsbr_check(rcu, *(uint64_t *)arg, false) != 0;
+}
+
 void e2_workers_pause(void)
 {
     if (pause_count++ > 0 || !launched) return;
@@ -250,8 +278,7 @@ void e2_workers_pause(void)
         __atomic_store_n(&workers[i].pause_req, 1, __ATOMIC_RELEASE);
         wake(&workers[i]);
     }
-    for (unsigned i = 0; i < n_workers; i++)
-        while (__atomic_load_n(&workers[i].state, __ATOMIC_ACQUIRE) != W_PAUSED) sched_yield();
+    wait_for(all_paused, NULL);
 }
 
 void e2_workers_resume(void)
@@ -276,7 +303,6 @@ unsigned e2_workers_pause_depth(void)
 void e2_rcu_synchronize(void)
 {
     if (!launched) return;
-    /* Yield instead of spinning: the worker we wait for may share our CPU. */
     uint64_t token = rte_rcu_qsbr_start(rcu);
-    while (rte_rcu_qsbr_check(rcu, token, false) == 0) sched_yield();
+    wait_for(rcu_passed, &token);
 }
