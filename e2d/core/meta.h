@@ -13,9 +13,10 @@
  *
  * Validity costs nothing at ingress: a dynamic flag in ol_flags says whether
  * e2_meta holds anything, and allocating an mbuf (rte_pktmbuf_reset) or
- * receiving one (every PMD rewrites ol_flags) clears it. The metadata is
- * initialised the first time something is written to it; a packet nobody
- * tagged is never touched beyond its first cache line.
+ * receiving one from a device (PMDs rewrite ol_flags) clears it; a ring port
+ * passes it through, metadata and all. The metadata is initialised the first
+ * time something is written to it; a packet nobody tagged is never touched
+ * beyond its first cache line.
  */
 #ifndef E2_META_H
 #define E2_META_H

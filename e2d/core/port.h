@@ -5,7 +5,9 @@
  * PortInc and PortOut modules attach to a port by name.
  *
  * A packet's ingress port is its mbuf's port field: the DPDK port id, which
- * the PMD sets on receive and e2_port_describe() reports.
+ * the PMD sets on receive and e2_port_describe() reports. A net_ring port is
+ * the exception, and on purpose: it is a wire inside the machine, and packets
+ * come out of it exactly as they went in, port field and E2 metadata included.
  */
 #ifndef E2_PORT_H
 #define E2_PORT_H

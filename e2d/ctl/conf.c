@@ -237,45 +237,55 @@ static int parse_list(struct parser *ps, json_t **out)
     return rc;
 }
 
+static bool tok_is(const struct tok *t, const char *w)
+{
+    return t->kind == T_IDENT && t->len == strlen(w) && strncmp(t->start, w, t->len) == 0;
+}
+
+/* The JSON of a number, string or word token (@sign applies to numbers). */
+static json_t *scalar(const struct tok *t, double sign)
+{
+    if (t->kind == T_NUMBER) return number_token(sign * t->num);
+    if (t->kind == T_STRING) return string_token(t);
+    return tok_is(t, "true")    ? json_true()
+           : tok_is(t, "false") ? json_false()
+           : tok_is(t, "null")  ? json_null()
+                                : json_stringn(t->start, t->len);
+}
+
+static int parse_object(struct parser *ps, json_t **out)
+{
+    json_t *obj = json_object();
+    int rc = next(ps);
+    if (!rc) rc = parse_kwargs(ps, "}", obj);
+    if (!rc) rc = next(ps);
+    if (rc)
+        json_decref(obj);
+    else
+        *out = obj;
+    return rc;
+}
+
 static int parse_value(struct parser *ps, json_t **out)
 {
-    struct tok t = ps->t;
-    char buf[64];
-    if (t.kind == T_NUMBER) {
-        *out = number_token(t.num);
-        return next(ps);
-    }
+    if (is_punct(ps, "[")) return parse_list(ps, out);
+    if (is_punct(ps, "{")) return parse_object(ps, out);
+    double sign = 1;
     if (is_punct(ps, "-")) {
         int rc = next(ps);
         if (rc) return rc;
         if (ps->t.kind != T_NUMBER) return fail(ps, &ps->t, "expected a number after '-'");
-        *out = number_token(-ps->t.num);
-        return next(ps);
+        sign = -1;
     }
-    if (t.kind == T_STRING) {
-        *out = string_token(&t);
-        return next(ps);
+    struct tok t = ps->t;
+    if (t.kind != T_NUMBER && t.kind != T_STRING && t.kind != T_IDENT) {
+        char buf[64];
+        return fail(ps, &t, "expected a value, found %s", describe(&t, buf, sizeof(buf)));
     }
-    if (t.kind == T_IDENT) {
-        *out = is_word(ps, "true")    ? json_true()
-               : is_word(ps, "false") ? json_false()
-               : is_word(ps, "null")  ? json_null()
-                                      : json_stringn(t.start, t.len);
-        return next(ps);
-    }
-    if (is_punct(ps, "[")) return parse_list(ps, out);
-    if (is_punct(ps, "{")) {
-        json_t *obj = json_object();
-        int rc = next(ps);
-        if (!rc) rc = parse_kwargs(ps, "}", obj);
-        if (!rc) rc = next(ps);
-        if (rc)
-            json_decref(obj);
-        else
-            *out = obj;
-        return rc;
-    }
-    return fail(ps, &t, "expected a value, found %s", describe(&t, buf, sizeof(buf)));
+    /* Move on first: an error in what follows then leaves nothing to free. */
+    int rc = next(ps);
+    if (!rc) *out = scalar(&t, sign);
+    return rc;
 }
 
 /* The token that ends a list of arguments: @close, or the end of the text for "". */

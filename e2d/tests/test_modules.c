@@ -3,7 +3,9 @@
  * threads): what comes out of which gate, what is counted, what is refused.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -499,6 +501,66 @@ static void ports_carry_packets_between_port_modules(void **state)
     assert_int_equal(e2_port_destroy(e2_port_find("p0"), &err), 0);
 }
 
+static struct e2_port *port(const char *name, const char *vdev)
+{
+    struct e2_err err = {0};
+    json_t *pa = json_pack("{s:s, s:s}", "name", name, "vdev", vdev);
+    struct e2_port_args args;
+    assert_int_equal(e2_args_parse(e2_port_arg_spec, pa, &args, &err), 0);
+    json_decref(pa);
+    if (e2_graph_port_create(&args, NULL, &err)) fail_msg("%s", err.msg);
+    return e2_port_find(name);
+}
+
+/* A ring port is a wire inside the machine: packets come back with their metadata. */
+static void ring_port_loops_packets_back_with_their_metadata(void **state)
+{
+    (void)state;
+    struct e2_port *p = port("loop", "net_ring0");
+    struct capture *c;
+    struct e2_module *src = make("src", "Source", "{\"limit\": 100, \"templates\": [{\"size\": 128}]}");
+    struct e2_module *fh = make("fh", "FlowHash", "{\"miss_gate\": 0}");
+    struct e2_module *out = make("out", "PortOut", "{\"port\": \"loop\"}");
+    struct e2_module *in = make("in", "PortInc", "{\"port\": \"loop\"}"), *cap = make_capture("cap", &c);
+    link_gates(src, 0, fh, 0);
+    link_gates(fh, 0, out, 0);
+    link_gates(in, 0, cap, 0);
+    while (run_task(src, 0)) {}
+    while (run_task(in, 0)) {}
+    assert_int_equal(c->n, 100);
+    assert_int_equal(c->pkts[99]->pkt_len, 128);
+    uint32_t id;
+    assert_int_equal(e2_meta_get_flow_id(c->pkts[0], &id), 0);
+    harness_reset();
+    assert_int_equal(e2_port_destroy(p, NULL), 0);
+}
+
+static void pcap_port_writes_a_trace_that_reads_back(void **state)
+{
+    (void)state;
+    char path[64], vdev[200];
+    snprintf(path, sizeof(path), "/tmp/e2d-test-%d.pcap", (int)getpid());
+    snprintf(vdev, sizeof(vdev), "net_pcap0,tx_pcap=%s", path);
+    struct e2_port *w = port("w", vdev);
+    struct e2_module *src = make("src", "Source", "{\"limit\": 50, \"templates\": [{\"size\": [64, 1000]}]}");
+    struct e2_module *out = make("out", "PortOut", "{\"port\": \"w\"}");
+    link_gates(src, 0, out, 0);
+    while (run_task(src, 0)) {}
+    harness_reset();
+    assert_int_equal(e2_port_destroy(w, NULL), 0); /* closing flushes the file */
+    snprintf(vdev, sizeof(vdev), "net_pcap1,rx_pcap=%s", path);
+    struct e2_port *r = port("r", vdev);
+    struct capture *c;
+    struct e2_module *in = make("in", "PortInc", "{\"port\": \"r\"}"), *cap = make_capture("cap", &c);
+    link_gates(in, 0, cap, 0);
+    for (int i = 0; i < 100 && c->n < 50; i++) run_task(in, 0);
+    assert_int_equal(c->n, 50);
+    for (unsigned i = 0; i < 50; i++) assert_int_equal(c->pkts[i]->pkt_len, i % 2 ? 1000 : 64);
+    harness_reset();
+    assert_int_equal(e2_port_destroy(r, NULL), 0);
+    unlink(path);
+}
+
 int main(void)
 {
     harness_start(1);
@@ -522,6 +584,8 @@ int main(void)
         T(flowhash_on_src_ip_ignores_ports),
         T(flowhash_range_commands_update_and_refuse_overlaps),
         T(ports_carry_packets_between_port_modules),
+        T(ring_port_loops_packets_back_with_their_metadata),
+        T(pcap_port_writes_a_trace_that_reads_back),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     e2_runtime_stop();
