@@ -1,5 +1,7 @@
 #include "e2_hist.h"
 
+#include <stdlib.h>
+
 static uint64_t bucket_low(unsigned idx)
 {
     if (idx < E2_HIST_SUB) return idx;
@@ -69,4 +71,20 @@ double e2_hist_mean(const struct e2_hist *h)
 {
     uint64_t n = e2_hist_count(h);
     return n ? (double)h->sum / (double)n : 0.0;
+}
+
+json_t *e2_hist_summary(const struct e2_hist *live, const struct e2_hist *base, double scale)
+{
+    struct e2_hist *h = malloc(sizeof(*h));
+    if (!h) return NULL;
+    e2_hist_snapshot(live, h);
+    if (base) e2_hist_sub(h, base);
+    json_t *j = json_pack(
+        "{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)e2_hist_count(h), "min",
+        (double)e2_hist_min(h) * scale, "mean", e2_hist_mean(h) * scale, "p50",
+        (double)e2_hist_percentile(h, 50) * scale, "p90", (double)e2_hist_percentile(h, 90) * scale,
+        "p99", (double)e2_hist_percentile(h, 99) * scale, "p999",
+        (double)e2_hist_percentile(h, 99.9) * scale, "max", (double)e2_hist_max(h) * scale);
+    free(h);
+    return j;
 }

@@ -10,6 +10,7 @@
 #ifndef E2_HIST_H
 #define E2_HIST_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #define E2_HIST_SUB     32
@@ -50,5 +51,13 @@ uint64_t e2_hist_min(const struct e2_hist *h);
 uint64_t e2_hist_max(const struct e2_hist *h);
 
 double e2_hist_mean(const struct e2_hist *h);
+
+/**
+ * What @live recorded since @base (an older snapshot of it, or NULL), with
+ * every value multiplied by @scale (e.g. clock ticks to ns), as a new JSON
+ * object {count, min, mean, p50, p90, p99, p999, max}. Safe while the writer
+ * records. NULL when out of memory.
+ */
+json_t *e2_hist_summary(const struct e2_hist *live, const struct e2_hist *base, double scale);
 
 #endif

@@ -132,15 +132,6 @@ static json_t *build_request(int argc, char **argv, struct e2_err *err)
     return NULL;
 }
 
-static json_int_t total(const json_t *gates)
-{
-    json_int_t s = 0;
-    size_t i;
-    json_t *g;
-    json_array_foreach(gates, i, g) s += json_integer_value(json_object_get(g, "pkts"));
-    return s;
-}
-
 static void print_modules(const json_t *mods)
 {
     printf("%-24s %-10s %14s %14s %12s  %s\n", "module", "type", "packets in", "packets out",
@@ -151,8 +142,8 @@ static void print_modules(const json_t *mods)
     {
         printf("%-24s %-10s %14lld %14lld %12lld  ", json_string_value(json_object_get(m, "name")),
                json_string_value(json_object_get(m, "type")),
-               (long long)total(json_object_get(m, "igates")),
-               (long long)total(json_object_get(m, "ogates")),
+               (long long)e2_gates_packets(json_object_get(m, "igates")),
+               (long long)e2_gates_packets(json_object_get(m, "ogates")),
                (long long)json_integer_value(json_object_get(m, "dropped")));
         size_t k;
         json_t *t;

@@ -57,6 +57,26 @@ static void subtracting_an_old_snapshot_clears(void **state)
     free(now);
 }
 
+static void summary_scales_and_starts_from_the_base(void **state)
+{
+    (void)state;
+    struct e2_hist *h = calloc(1, sizeof(*h)), *base = calloc(1, sizeof(*h));
+    for (int i = 0; i < 10; i++) e2_hist_record(h, 5);
+    e2_hist_snapshot(h, base);
+    for (int i = 0; i < 4; i++) e2_hist_record(h, 20);
+    json_t *j = e2_hist_summary(h, base, 2.0);
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 4);
+    assert_true(json_real_value(json_object_get(j, "p50")) == 40.0);
+    assert_true(json_real_value(json_object_get(j, "mean")) == 40.0);
+    json_decref(j);
+    j = e2_hist_summary(h, NULL, 1.0);
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 14);
+    assert_true(json_real_value(json_object_get(j, "min")) == 5.0);
+    json_decref(j);
+    free(h);
+    free(base);
+}
+
 static void empty_histogram_reports_zero(void **state)
 {
     (void)state;
@@ -74,6 +94,7 @@ int main(void)
         cmocka_unit_test(small_values_are_exact),
         cmocka_unit_test(percentiles_are_within_two_percent_over_a_wide_range),
         cmocka_unit_test(subtracting_an_old_snapshot_clears),
+        cmocka_unit_test(summary_scales_and_starts_from_the_base),
         cmocka_unit_test(empty_histogram_reports_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,6 +39,14 @@ const struct e2_module_type *const *e2_module_types(void)
     return sorted;
 }
 
+int e2_cmd_stats(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
+{
+    (void)args;
+    (void)err;
+    *result = m->type->stats ? m->type->stats(m) : json_null();
+    return 0;
+}
+
 int e2_module_add_task(struct e2_module *m, void *arg, struct e2_err *err)
 {
     if (!m->type->run_task)

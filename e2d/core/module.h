@@ -137,6 +137,9 @@ const struct e2_module_type *const *e2_module_types(void);
 
 /* ---- used by module code ---- */
 
+/** A command handler that answers with the module's statistics (type->stats). */
+int e2_cmd_stats(struct e2_module *m, const void *args, json_t **result, struct e2_err *err);
+
 /** Register a task for this module during init(); returns its index or <0. */
 int e2_module_add_task(struct e2_module *m, void *arg, struct e2_err *err);
 

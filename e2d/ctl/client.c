@@ -103,3 +103,12 @@ int e2_client_call(struct e2_client *c, const json_t *req, json_t **result, stru
     json_decref(reply);
     return 0;
 }
+
+json_int_t e2_gates_packets(const json_t *gates)
+{
+    json_int_t sum = 0;
+    size_t i;
+    json_t *g;
+    json_array_foreach(gates, i, g) sum += json_integer_value(json_object_get(g, "pkts"));
+    return sum;
+}

@@ -24,4 +24,7 @@ void e2_client_close(struct e2_client *c);
  */
 int e2_client_call(struct e2_client *c, const json_t *req, json_t **result, struct e2_err *err);
 
+/** Packets summed over a gate list of a module description ("igates" or "ogates"). */
+json_int_t e2_gates_packets(const json_t *gates);
+
 #endif

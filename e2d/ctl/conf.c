@@ -341,6 +341,19 @@ static int parse_call_args(struct parser *ps, json_t **out)
 
 /* ---- statements ---- */
 
+/* "(args);" ending a statement: the arguments, or NULL and an error. */
+static int parse_call_tail(struct parser *ps, json_t **args)
+{
+    *args = NULL;
+    int rc = parse_call_args(ps, args);
+    if (!rc) rc = expect(ps, ";", "at the end of the statement");
+    if (rc) {
+        json_decref(*args);
+        *args = NULL;
+    }
+    return rc;
+}
+
 static void emit(struct parser *ps, const struct tok *at, json_t *req)
 {
     char where[300];
@@ -349,35 +362,19 @@ static void emit(struct parser *ps, const struct tok *at, json_t *req)
     json_array_append_new(ps->ops, req);
 }
 
-/* port NAME(args);  tc NAME(args);  -> one request with name + args */
-static int parse_named_call(struct parser *ps, const char *op, const char *what)
+/*
+ * KEYWORD NAME(args);  or, with @task_key, KEYWORD NAME.TASK(args);
+ * -> one request {op, @name_key: NAME, [@task_key: TASK,] args...}
+ */
+static int parse_keyword(struct parser *ps, const char *op, const char *name_key, const char *what,
+                         const char *task_key)
 {
     struct tok at = ps->t;
     int rc = next(ps);
     char name[64];
     if (!rc) rc = take_ident(ps, what, name, sizeof(name));
-    json_t *args = NULL;
-    if (!rc) rc = parse_call_args(ps, &args);
-    if (!rc) rc = expect(ps, ";", "at the end of the statement");
-    if (rc) {
-        json_decref(args);
-        return rc;
-    }
-    json_object_set_new(args, "op", json_string(op));
-    json_object_set_new(args, "name", json_string(name));
-    emit(ps, &at, args);
-    return 0;
-}
-
-/* attach MODULE[.TASK](parent=..., share=...); */
-static int parse_attach(struct parser *ps)
-{
-    struct tok at = ps->t;
-    int rc = next(ps);
-    char module[64];
-    if (!rc) rc = take_ident(ps, "a module name", module, sizeof(module));
     json_int_t task = 0;
-    if (!rc && is_punct(ps, ".")) {
+    if (!rc && task_key && is_punct(ps, ".")) {
         rc = next(ps);
         if (!rc && ps->t.kind != T_NUMBER)
             rc = fail(ps, &ps->t, "expected a task number after '.'");
@@ -385,15 +382,11 @@ static int parse_attach(struct parser *ps)
         if (!rc) rc = next(ps);
     }
     json_t *args = NULL;
-    if (!rc) rc = parse_call_args(ps, &args);
-    if (!rc) rc = expect(ps, ";", "at the end of the statement");
-    if (rc) {
-        json_decref(args);
-        return rc;
-    }
-    json_object_set_new(args, "op", json_string("attach"));
-    json_object_set_new(args, "module", json_string(module));
-    json_object_set_new(args, "task", json_integer(task));
+    if (!rc) rc = parse_call_tail(ps, &args);
+    if (rc) return rc;
+    json_object_set_new(args, "op", json_string(op));
+    json_object_set_new(args, name_key, json_string(name));
+    if (task_key) json_object_set_new(args, task_key, json_integer(task));
     emit(ps, &at, args);
     return 0;
 }
@@ -481,12 +474,8 @@ static int parse_command(struct parser *ps)
     if (!rc) rc = expect(ps, ".", "between module and command");
     if (!rc) rc = take_ident(ps, "a command name", cmd, sizeof(cmd));
     json_t *args = NULL;
-    if (!rc) rc = parse_call_args(ps, &args);
-    if (!rc) rc = expect(ps, ";", "at the end of the statement");
-    if (rc) {
-        json_decref(args);
-        return rc;
-    }
+    if (!rc) rc = parse_call_tail(ps, &args);
+    if (rc) return rc;
     emit(ps, &at,
          json_pack("{s:s, s:s, s:s, s:o}", "op", "module_cmd", "module", module, "cmd", cmd, "arg",
                    args));
@@ -504,12 +493,13 @@ static bool command_ahead(const struct parser *ps)
 static int parse_statement(struct parser *ps)
 {
     if (is_word(ps, "port") && !command_ahead(ps))
-        return parse_named_call(ps, "port_create", "a port name");
+        return parse_keyword(ps, "port_create", "name", "a port name", NULL);
     if (is_word(ps, "tc") && !command_ahead(ps))
-        return parse_named_call(ps, "tc_create", "a class name");
-    if (is_word(ps, "attach") && !command_ahead(ps)) return parse_attach(ps);
+        return parse_keyword(ps, "tc_create", "name", "a class name", NULL);
+    if (is_word(ps, "attach") && !command_ahead(ps))
+        return parse_keyword(ps, "attach", "module", "a module name", "task");
     if (is_word(ps, "track") && !command_ahead(ps))
-        return parse_named_call(ps, "track", "a module name");
+        return parse_keyword(ps, "track", "name", "a module name", NULL);
     if (ps->t.kind == T_IDENT && command_ahead(ps)) return parse_command(ps);
     return parse_chain(ps);
 }

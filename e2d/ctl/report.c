@@ -5,6 +5,7 @@
 
 #include <rte_cycles.h>
 
+#include "client.h"
 #include "graph.h"
 #include "worker.h"
 
@@ -28,15 +29,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static json_int_t sum_pkts(const json_t *gates)
-{
-    json_int_t s = 0;
-    size_t i;
-    json_t *g;
-    json_array_foreach(gates, i, g) s += json_integer_value(json_object_get(g, "pkts"));
-    return s;
-}
-
 static unsigned snapshot(struct mod_counts *out)
 {
     unsigned n = 0;
@@ -45,8 +37,8 @@ static unsigned snapshot(struct mod_counts *out)
         json_t *d = e2_graph_module_describe(m);
         snprintf(out[n].name, sizeof(out[n].name), "%s", m->name);
         out[n].type = m->type->name;
-        out[n].in = (uint64_t)sum_pkts(json_object_get(d, "igates"));
-        out[n].out = (uint64_t)sum_pkts(json_object_get(d, "ogates"));
+        out[n].in = (uint64_t)e2_gates_packets(json_object_get(d, "igates"));
+        out[n].out = (uint64_t)e2_gates_packets(json_object_get(d, "ogates"));
         out[n].drops = e2_stat_read(&m->dropped);
         json_decref(d);
         n++;

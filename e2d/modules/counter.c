@@ -24,14 +24,6 @@ static json_t *counter_stats(struct e2_module *m)
                      "bytes", (json_int_t)(e2_stat_read(&c->bytes) - c->base_bytes));
 }
 
-static int cmd_get(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
-{
-    (void)args;
-    (void)err;
-    *result = counter_stats(m);
-    return 0;
-}
-
 static int cmd_reset(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
 {
     (void)args;
@@ -46,7 +38,7 @@ static int cmd_reset(struct e2_module *m, const void *args, json_t **result, str
 static const struct e2_cmd counter_cmds[] = {
     {.name = "get",
      .help = "packets and bytes since the last reset",
-     .fn = cmd_get,
+     .fn = e2_cmd_stats,
      .mt_safe = true},
     {.name = "reset", .help = "start counting from zero", .fn = cmd_reset, .mt_safe = true},
     {.name = NULL},

@@ -49,28 +49,9 @@ static void latency_process(struct e2_module *m, uint16_t igate, struct e2_batch
 static json_t *latency_stats(struct e2_module *m)
 {
     struct latency_priv *l = m->priv;
-    struct e2_hist *h = malloc(sizeof(*h));
-    if (!h) return json_null();
-    e2_hist_snapshot(&l->hist, h);
-    e2_hist_sub(h, l->baseline);
-    double ns = 1e9 / (double)e2_tsc_hz();
-    json_t *j = json_pack(
-        "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)e2_hist_count(h),
-        "unstamped", (json_int_t)(e2_stat_read(&l->unstamped) - l->base_unstamped), "min_ns",
-        (double)e2_hist_min(h) * ns, "mean_ns", e2_hist_mean(h) * ns, "p50_ns",
-        (double)e2_hist_percentile(h, 50) * ns, "p90_ns", (double)e2_hist_percentile(h, 90) * ns,
-        "p99_ns", (double)e2_hist_percentile(h, 99) * ns, "p999_ns",
-        (double)e2_hist_percentile(h, 99.9) * ns, "max_ns", (double)e2_hist_max(h) * ns);
-    free(h);
-    return j;
-}
-
-static int cmd_get(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
-{
-    (void)args;
-    (void)err;
-    *result = latency_stats(m);
-    return 0;
+    return json_pack("{s:I, s:o*}", "unstamped",
+                     (json_int_t)(e2_stat_read(&l->unstamped) - l->base_unstamped), "latency_ns",
+                     e2_hist_summary(&l->hist, l->baseline, 1e9 / (double)e2_tsc_hz()));
 }
 
 static int cmd_clear(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
@@ -87,7 +68,7 @@ static int cmd_clear(struct e2_module *m, const void *args, json_t **result, str
 static const struct e2_cmd latency_cmds[] = {
     {.name = "get",
      .help = "latency percentiles in ns since the last clear",
-     .fn = cmd_get,
+     .fn = e2_cmd_stats,
      .mt_safe = true},
     {.name = "clear", .help = "start measuring afresh", .fn = cmd_clear, .mt_safe = true},
     {.name = NULL},
@@ -100,7 +81,10 @@ static struct e2_module_type latency_type = {
               "\n"
               "For each packet carrying a timestamp (from Timestamp or a PMD), records now - stamp "
               "in a histogram; packets without one are counted as unstamped. Percentiles are exact "
-              "to about 1.6%.",
+              "to about 1.6%.\n"
+              "\n"
+              "Statistics (also the get command): unstamped, latency_ns {count, min, mean, p50, "
+              "p90, p99, p999, max}.",
     .example = "... -> lat :: Latency() -> Sink();   e2ctl dp cmd lat get",
     .max_igates = 64,
     .max_ogates = 64,

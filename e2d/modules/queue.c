@@ -123,32 +123,14 @@ static struct e2_task_result queue_run(struct e2_module *m, struct e2_task *t)
 static json_t *queue_stats(struct e2_module *m)
 {
     struct queue_priv *q = m->priv;
-    struct e2_hist *h = malloc(sizeof(*h));
-    if (!h) return json_null();
-    e2_hist_snapshot(&q->delay, h);
-    e2_hist_sub(h, q->baseline);
     double ns_per_unit = (double)(1u << E2_META_ENQ_SHIFT) * 1e9 / (double)e2_tsc_hz();
-    json_t *j = json_pack(
-        "{s:I, s:I, s:I, s:i, s:{s:i, s:f, s:I}, s:{s:I, s:f, s:f, s:f, s:f}}", "enqueued",
-        (json_int_t)e2_stat_read(&q->enqueued), "dequeued", (json_int_t)e2_stat_read(&q->dequeued),
-        "dropped_full", (json_int_t)e2_stat_read(&q->full_drops), "size", q->size, "occupancy",
-        "now", rte_ring_count(q->ring), "avg", (double)e2_stat_read(&q->occ_avg256) / 256.0, "peak",
-        (json_int_t)e2_stat_read(&q->occ_peak), "delay_ns", "count", (json_int_t)e2_hist_count(h),
-        "mean", e2_hist_mean(h) * ns_per_unit, "p50",
-        (double)e2_hist_percentile(h, 50) * ns_per_unit, "p99",
-        (double)e2_hist_percentile(h, 99) * ns_per_unit, "max",
-        (double)e2_hist_max(h) * ns_per_unit);
-    free(h);
-    return j;
-}
-
-static int cmd_get_status(struct e2_module *m, const void *args, json_t **result,
-                          struct e2_err *err)
-{
-    (void)args;
-    (void)err;
-    *result = queue_stats(m);
-    return 0;
+    return json_pack("{s:I, s:I, s:I, s:i, s:{s:i, s:f, s:I}, s:o*}", "enqueued",
+                     (json_int_t)e2_stat_read(&q->enqueued), "dequeued",
+                     (json_int_t)e2_stat_read(&q->dequeued), "dropped_full",
+                     (json_int_t)e2_stat_read(&q->full_drops), "size", q->size, "occupancy", "now",
+                     rte_ring_count(q->ring), "avg", (double)e2_stat_read(&q->occ_avg256) / 256.0,
+                     "peak", (json_int_t)e2_stat_read(&q->occ_peak), "delay_ns",
+                     e2_hist_summary(&q->delay, q->baseline, ns_per_unit));
 }
 
 static int cmd_clear(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
@@ -165,7 +147,7 @@ static int cmd_clear(struct e2_module *m, const void *args, json_t **result, str
 static const struct e2_cmd queue_cmds[] = {
     {.name = "get_status",
      .help = "occupancy and queueing delay",
-     .fn = cmd_get_status,
+     .fn = e2_cmd_stats,
      .mt_safe = true},
     {.name = "clear",
      .help = "restart delay percentiles and peak occupancy",
@@ -187,7 +169,7 @@ static struct e2_module_type queue_type = {
               "enqueue time stamped in the packet's metadata.\n"
               "\n"
               "Statistics (also the get_status command): enqueued, dequeued, dropped_full, "
-              "occupancy {now, avg, peak}, delay_ns {count, mean, p50, p99, max}.",
+              "occupancy {now, avg, peak}, delay_ns {count, min, mean, p50, p90, p99, p999, max}.",
     .example = "src -> q :: Queue(size=4096) -> Sink();  attach q(parent=w1slow);",
     .max_igates = 64,
     .max_ogates = 1,
