@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "port.h"
+#include "tags.h"
 #include "worker.h"
 
 static struct e2_module **mods;
@@ -148,10 +149,13 @@ enum undo_kind {
     U_TC_LIMIT,
     U_ATTACHED,
     U_TRACK,
+    U_TAG_DEFINED,
+    U_TAG_UNDEFINED,
 };
 
 struct undo {
     enum undo_kind kind;
+    char tag[E2_TAG_NAME_MAX];
     struct e2_module *m, *to;
     struct e2_port *port;
     struct e2_tc *tc, *parent;
@@ -265,6 +269,8 @@ void e2_txn_rollback(struct e2_txn *txn)
         case U_TC_LIMIT: e2_tc_set_limit(u->tc, u->limit, u->burst, NULL); break;
         case U_ATTACHED: attach_or_detach(&u->m->tasks[u->task], u->parent, u->key); break;
         case U_TRACK: u->m->track_bytes = u->key; break;
+        case U_TAG_DEFINED: e2_tag_undefine(u->tag, NULL); break;
+        case U_TAG_UNDEFINED: e2_tag_define(u->tag, (int)u->key, NULL); break;
         }
     }
     check_threads(NULL);
@@ -453,6 +459,28 @@ int e2_graph_track_bytes(struct e2_module *m, bool on, struct e2_txn *txn, struc
     return rc;
 }
 
+int e2_graph_tag_define(const char *name, int slot, struct e2_txn *txn, struct e2_err *err)
+{
+    if (reserve(txn, 1, err)) return -ENOMEM;
+    bool existed = e2_tag_slot(name, NULL) >= 0;
+    int rc = e2_tag_define(name, slot, err);
+    if (rc < 0 || existed) return rc;
+    struct undo u = {.kind = U_TAG_DEFINED};
+    snprintf(u.tag, sizeof(u.tag), "%s", name);
+    record(txn, u, NULL);
+    return rc;
+}
+
+int e2_graph_tag_undefine(const char *name, struct e2_txn *txn, struct e2_err *err)
+{
+    if (reserve(txn, 1, err)) return -ENOMEM;
+    struct undo u = {.kind = U_TAG_UNDEFINED, .key = e2_tag_slot(name, NULL)};
+    snprintf(u.tag, sizeof(u.tag), "%s", name);
+    int rc = e2_tag_undefine(name, err);
+    if (!rc) record(txn, u, NULL);
+    return rc;
+}
+
 /* ---- module lifetime ---- */
 
 static void auto_name(const struct e2_module_type *t, char *out, size_t len)
@@ -600,6 +628,7 @@ int e2_graph_module_destroy(struct e2_module *m, struct e2_txn *txn, struct e2_e
 
 void e2_graph_destroy_all(void)
 {
+    e2_tags_clear();
     while (n_mods) e2_graph_module_destroy(mods[n_mods - 1], NULL, NULL);
     while (n_tcs) {
         /* children first: find a class without children */

@@ -85,6 +85,11 @@ int e2_graph_module_cmd(struct e2_module *m, const struct e2_cmd *cmd, const jso
 /** Everything about a module: type, gates with counters, tasks, type stats. */
 json_t *e2_graph_module_describe(struct e2_module *m);
 
+/* ---- metadata tag names (tags.h), undone by a rollback ---- */
+
+int e2_graph_tag_define(const char *name, int slot, struct e2_txn *txn, struct e2_err *err);
+int e2_graph_tag_undefine(const char *name, struct e2_txn *txn, struct e2_err *err);
+
 /* ---- traffic classes ---- */
 
 struct e2_tc *e2_graph_tc_find(const char *name);

@@ -364,15 +364,16 @@ static void emit(struct parser *ps, const struct tok *at, json_t *req)
 
 /*
  * KEYWORD NAME(args);  or, with @task_key, KEYWORD NAME.TASK(args);
- * -> one request {op, @name_key: NAME, [@task_key: TASK,] args...}
+ * -> one request {op, @name_key: NAME, [@task_key: TASK,] args...}.
+ * Without @name_key: KEYWORD(args); -> {op, args...}.
  */
 static int parse_keyword(struct parser *ps, const char *op, const char *name_key, const char *what,
                          const char *task_key)
 {
     struct tok at = ps->t;
     int rc = next(ps);
-    char name[64];
-    if (!rc) rc = take_ident(ps, what, name, sizeof(name));
+    char name[64] = "";
+    if (!rc && name_key) rc = take_ident(ps, what, name, sizeof(name));
     json_int_t task = 0;
     if (!rc && task_key && is_punct(ps, ".")) {
         rc = next(ps);
@@ -385,7 +386,7 @@ static int parse_keyword(struct parser *ps, const char *op, const char *name_key
     if (!rc) rc = parse_call_tail(ps, &args);
     if (rc) return rc;
     json_object_set_new(args, "op", json_string(op));
-    json_object_set_new(args, name_key, json_string(name));
+    if (name_key) json_object_set_new(args, name_key, json_string(name));
     if (task_key) json_object_set_new(args, task_key, json_integer(task));
     emit(ps, &at, args);
     return 0;
@@ -500,6 +501,8 @@ static int parse_statement(struct parser *ps)
         return parse_keyword(ps, "attach", "module", "a module name", "task");
     if (is_word(ps, "track") && !command_ahead(ps))
         return parse_keyword(ps, "track", "name", "a module name", NULL);
+    if (is_word(ps, "tag") && !command_ahead(ps))
+        return parse_keyword(ps, "tag_define", NULL, NULL, NULL);
     if (ps->t.kind == T_IDENT && command_ahead(ps)) return parse_command(ps);
     return parse_chain(ps);
 }

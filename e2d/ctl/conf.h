@@ -13,6 +13,7 @@
  *   tc fair(policy=weighted_fair, resource=cycles);    // a traffic class (parent worker0)
  *   attach q(parent=fair, share=3);                   // move a task under it
  *   track q(bytes=true);                              // count bytes on q's gates too
+ *   tag(name="FW.safe", slot=0);                      // a metadata tag name and its slot
  *
  * Values: numbers (with k, M, G, T multipliers: 1M = 1000000), "strings",
  * bare words (strings), true/false/null, [lists] and {key=value, ...}.

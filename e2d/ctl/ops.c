@@ -7,7 +7,9 @@
 #include "conf.h"
 #include "e2_args.h"
 #include "graph.h"
+#include "meta.h"
 #include "port.h"
+#include "tags.h"
 #include "worker.h"
 
 enum op_kind {
@@ -232,6 +234,50 @@ static int op_track(const void *args, struct e2_txn *txn, json_t **result, struc
     struct e2_module *m;
     int rc = need_module(a->name, &m, err);
     return rc ? rc : e2_graph_track_bytes(m, a->bytes, txn, err);
+}
+
+struct a_tag {
+    char name[E2_TAG_NAME_MAX];
+    int64_t slot;
+};
+
+static const struct e2_arg tag_define_spec[] = {
+    E2_ARG_STR(struct a_tag, name, NULL,
+               "tag name, e.g. \"FW.safe\" (an NF attribute carried as metadata)"),
+    E2_ARG_I64(struct a_tag, slot, "-1", -1, E2_META_TAGS - 1,
+               "slot in the packet metadata, -1 for the first free"),
+    E2_ARG_END,
+};
+
+static const struct e2_arg tag_name_spec[] = {
+    E2_ARG_STR(struct a_tag, name, NULL, "tag name"),
+    E2_ARG_END,
+};
+
+static int op_tag_define(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    const struct a_tag *a = args;
+    int slot = e2_graph_tag_define(a->name, (int)a->slot, txn, err);
+    if (slot < 0) return slot;
+    *result = json_pack("{s:s, s:i}", "name", a->name, "slot", slot);
+    return 0;
+}
+
+static int op_tag_undefine(const void *args, struct e2_txn *txn, json_t **result,
+                           struct e2_err *err)
+{
+    (void)result;
+    const struct a_tag *a = args;
+    return e2_graph_tag_undefine(a->name, txn, err);
+}
+
+static int op_tags(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)args;
+    (void)txn;
+    (void)err;
+    *result = e2_tags_describe();
+    return 0;
 }
 
 static int op_types(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
@@ -498,6 +544,11 @@ static const struct op ops[] = {
      OP_CHANGE, track_spec, sizeof(struct a_track), op_track},
     {"module_cmd", "run a module command (thread-safe commands run without pausing the workers)",
      OP_COMMAND, module_cmd_spec, sizeof(struct a_module_cmd), op_module_cmd},
+    {"tag_define", "name a metadata tag slot", OP_CHANGE, tag_define_spec, sizeof(struct a_tag),
+     op_tag_define},
+    {"tag_undefine", "forget a metadata tag name", OP_CHANGE, tag_name_spec, sizeof(struct a_tag),
+     op_tag_undefine},
+    {"tags", "metadata tag names and their slots", OP_READ, NULL, 0, op_tags},
     {"types", "module types with arguments and commands", OP_READ, NULL, 0, op_types},
     {"tc_create", "create a traffic class", OP_CHANGE, tc_create_spec, sizeof(struct a_tc_create),
      op_tc_create},

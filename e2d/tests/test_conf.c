@@ -88,8 +88,9 @@ static void ports_classes_attach_and_commands(void **state)
     json_t *ops = compile_ok(
         "# comment\nport p0(vdev=\"net_null0\", rxq=2); // trailing\n/* block\n comment */"
         "tc fair(policy=weighted_fair);\nattach q.1(parent=fair, share=3);\n"
-        "fh.add_range(lo=0, hi=128, gate=1);\n");
-    assert_int_equal(json_array_size(ops), 4);
+        "fh.add_range(lo=0, hi=128, gate=1);\n"
+        "tag(name=\"FW.safe\", slot=1);\n");
+    assert_int_equal(json_array_size(ops), 5);
     assert_op(ops, 0,
               "{\"op\":\"port_create\",\"name\":\"p0\",\"vdev\":\"net_null0\",\"rxq\":2,\"at\":\"t."
               "conf:2:1\"}");
@@ -102,6 +103,7 @@ static void ports_classes_attach_and_commands(void **state)
               "{\"op\":\"module_cmd\",\"module\":\"fh\",\"cmd\":\"add_range\",\"arg\":{\"lo\":0,"
               "\"hi\":128,"
               "\"gate\":1},\"at\":\"t.conf:6:1\"}");
+    assert_op(ops, 4, "{\"op\":\"tag_define\",\"name\":\"FW.safe\",\"slot\":1,\"at\":\"t.conf:7:1\"}");
     json_decref(ops);
 }
 

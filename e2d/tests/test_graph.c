@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "ops.h"
+#include "tags.h"
 #include "tc.h"
 #include "worker.h"
 
@@ -269,6 +270,41 @@ static void scheduler_classes_are_built_and_described(void **state)
             "'policy' = \"fifo\" is not one of priority|weighted_fair|round_robin|rate_limit");
 }
 
+static void tag_names_get_slots_and_roll_back(void **state)
+{
+    (void)state;
+    json_t *r = ok("{\"op\": \"tag_define\", \"name\": \"FW.safe\"}");
+    assert_int_equal(json_integer_value(json_object_get(r, "slot")), 0);
+    json_decref(r);
+    json_decref(ok("{\"op\": \"tag_define\", \"name\": \"prio\", \"slot\": 3}"));
+    r = ok("{\"op\": \"tag_define\", \"name\": \"FW.safe\"}"); /* again: same slot */
+    assert_int_equal(json_integer_value(json_object_get(r, "slot")), 0);
+    json_decref(r);
+    refused("{\"op\": \"tag_define\", \"name\": \"FW.safe\", \"slot\": 1}",
+            "tag 'FW.safe' already has slot 0");
+    refused("{\"op\": \"tag_define\", \"name\": \"x\", \"slot\": 3}",
+            "tag slot 3 is taken by 'prio'");
+    json_decref(ok("{\"op\": \"tag_define\", \"name\": \"a\"}"));
+    json_decref(ok("{\"op\": \"tag_define\", \"name\": \"b\"}"));
+    refused("{\"op\": \"tag_define\", \"name\": \"c\"}",
+            "no free tag slot for 'c': all 4 are taken (FW.safe, a, b, prio)");
+    /* a failing batch undoes its tag changes */
+    json_t *reply = load("tag(name=\"tmp\"); x :: Nope();");
+    assert_false(json_is_true(json_object_get(reply, "ok")));
+    json_decref(reply);
+    reply = load("tag(name=\"a\"); x :: Nope();");
+    json_decref(reply);
+    json_t *req = json_pack("{s:s, s:[{s:s, s:s}, {s:s}]}", "op", "batch", "ops", "op",
+                            "tag_undefine", "name", "b", "op", "nope");
+    json_decref(e2_ops_execute(req));
+    json_decref(req);
+    assert_int_equal(e2_tag_slot("b", NULL), 2);
+    assert_int_equal(e2_tag_slot("a", NULL), 1);
+    json_t *tags = ok("{\"op\": \"tags\"}");
+    assert_int_equal(json_array_size(tags), 4);
+    json_decref(tags);
+}
+
 static void reads_describe_everything(void **state)
 {
     (void)state;
@@ -306,6 +342,7 @@ int main(void)
         T(failed_config_leaves_the_running_pipeline_untouched),
         T(destroy_inside_a_batch_then_reuse_the_name),
         T(scheduler_classes_are_built_and_described),
+        T(tag_names_get_slots_and_roll_back),
         T(reads_describe_everything),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
