@@ -23,6 +23,9 @@ static const char dp_usage[] =
     "  ports                       ports with device counters\n"
     "  tcs                         the scheduler trees with cycles per class\n"
     "  types                       module types (e2d --list-modules has the manual)\n"
+    "  nfs                         native NF instances: state, process, per-port rings and drops\n"
+    "  events [SEQ]                NF attach, detach, failure, hang and signal events after SEQ\n"
+    "  tags                        metadata tag names and their slots\n"
     "  load FILE                   apply a config file all-or-nothing\n"
     "  create NAME TYPE [ARGS]     create a module; ARGS as in configs: size=4k, burst=16\n"
     "  destroy NAME                destroy a module\n"
@@ -83,10 +86,13 @@ static char *slurp(const char *path, struct e2_err *err)
 static json_t *build_request(int argc, char **argv, struct e2_err *err)
 {
     const char *cmd = argv[0];
-    static const char *simple[] = {"status", "modules", "ports", "tcs", "types",
-                                   "pause",  "resume",  "quit",  "ops"};
+    static const char *simple[] = {"status", "modules", "ports", "tcs", "types", "pause",
+                                   "resume", "quit",    "ops",   "nfs", "tags"};
     for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
         if (strcmp(cmd, simple[i]) == 0 && argc == 1) return json_pack("{s:s}", "op", cmd);
+    if (strcmp(cmd, "events") == 0 && argc <= 2)
+        return json_pack("{s:s, s:I}", "op", "nf_events", "since",
+                         argc == 2 ? (json_int_t)atoll(argv[1]) : 0);
     if (strcmp(cmd, "module") == 0 && argc == 2)
         return json_pack("{s:s, s:s}", "op", "module", "name", argv[1]);
     if (strcmp(cmd, "destroy") == 0 && argc == 2)
@@ -212,6 +218,45 @@ static void print_status(const json_t *st)
     }
 }
 
+static void print_nfs(const json_t *nfs)
+{
+    size_t i;
+    json_t *nf;
+    json_array_foreach(nfs, i, nf)
+    {
+        const char *reason = json_string_value(json_object_get(nf, "reason"));
+        printf("%s: %s, pid %lld, %lld attach(es), %lld failure(s)%s%s\n",
+               json_string_value(json_object_get(nf, "name")),
+               json_string_value(json_object_get(nf, "state")),
+               (long long)json_integer_value(json_object_get(nf, "pid")),
+               (long long)json_integer_value(json_object_get(nf, "attaches")),
+               (long long)json_integer_value(json_object_get(nf, "failures")), *reason ? ": " : "",
+               reason);
+        size_t k;
+        json_t *p;
+        json_array_foreach(json_object_get(nf, "ports"), k, p)
+            printf("  port %-10s to NF %12lld  from NF %12lld  queued %5lld  dropped: full %lld, "
+                   "down %lld, lost %lld\n",
+                   json_string_value(json_object_get(p, "name")),
+                   (long long)json_integer_value(json_object_get(p, "delivered")),
+                   (long long)json_integer_value(json_object_get(p, "returned")),
+                   (long long)json_integer_value(json_object_get(p, "queue_depth")),
+                   (long long)json_integer_value(json_object_get(p, "full_drops")),
+                   (long long)json_integer_value(json_object_get(p, "down_drops")),
+                   (long long)json_integer_value(json_object_get(p, "lost")));
+    }
+}
+
+static void print_events(const json_t *events)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e) printf(
+        "%6lld %-12s %-11s %s\n", (long long)json_integer_value(json_object_get(e, "seq")),
+        json_string_value(json_object_get(e, "nf")), json_string_value(json_object_get(e, "kind")),
+        json_string_value(json_object_get(e, "detail")));
+}
+
 static void print_result(const char *cmd, const json_t *r, int as_json)
 {
     if (as_json) {
@@ -220,6 +265,10 @@ static void print_result(const char *cmd, const json_t *r, int as_json)
         free(s);
     } else if (strcmp(cmd, "modules") == 0) {
         print_modules(r);
+    } else if (strcmp(cmd, "nfs") == 0) {
+        print_nfs(r);
+    } else if (strcmp(cmd, "events") == 0) {
+        print_events(r);
     } else if (strcmp(cmd, "ports") == 0) {
         print_ports(r);
     } else if (strcmp(cmd, "status") == 0) {

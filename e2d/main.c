@@ -272,8 +272,8 @@ int main(int argc, char **argv)
     serve(&o, &waitmask);
     e2_workers_stop();
     if (o.stats_period > 0 || o.duration > 0) e2_report_totals(stdout, o.name);
+    e2_runtime_stop(); /* detaches NFs cleanly ("e2d is stopping") before their connections close */
     e2_server_close();
-    e2_runtime_stop();
     E2_INFO("%s stopped", o.name);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nfreg.h"
 #include "port.h"
 #include "tags.h"
 #include "worker.h"
@@ -151,6 +152,7 @@ enum undo_kind {
     U_TRACK,
     U_TAG_DEFINED,
     U_TAG_UNDEFINED,
+    U_NF_CREATED,
 };
 
 struct undo {
@@ -271,6 +273,7 @@ void e2_txn_rollback(struct e2_txn *txn)
         case U_TRACK: u->m->track_bytes = u->key; break;
         case U_TAG_DEFINED: e2_tag_undefine(u->tag, NULL); break;
         case U_TAG_UNDEFINED: e2_tag_define(u->tag, (int)u->key, NULL); break;
+        case U_NF_CREATED: e2_nf_destroy(e2_nf_find(u->tag), NULL); break;
         }
     }
     check_threads(NULL);
@@ -479,6 +482,18 @@ int e2_graph_tag_undefine(const char *name, struct e2_txn *txn, struct e2_err *e
     int rc = e2_tag_undefine(name, err);
     if (!rc) record(txn, u, NULL);
     return rc;
+}
+
+int e2_graph_nf_create(const struct e2_nf_spec *spec, struct e2_txn *txn, struct e2_err *err)
+{
+    if (reserve(txn, 1, err)) return -ENOMEM;
+    struct e2_nf *nf;
+    int rc = e2_nf_create(spec, &nf, err);
+    if (rc) return rc;
+    struct undo u = {.kind = U_NF_CREATED};
+    snprintf(u.tag, sizeof(u.tag), "%s", spec->name);
+    record(txn, u, NULL);
+    return 0;
 }
 
 /* ---- module lifetime ---- */

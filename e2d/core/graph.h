@@ -90,6 +90,11 @@ json_t *e2_graph_module_describe(struct e2_module *m);
 int e2_graph_tag_define(const char *name, int slot, struct e2_txn *txn, struct e2_err *err);
 int e2_graph_tag_undefine(const char *name, struct e2_txn *txn, struct e2_err *err);
 
+/* ---- native NF instances (nfreg.h), undone by a rollback ---- */
+
+struct e2_nf_spec;
+int e2_graph_nf_create(const struct e2_nf_spec *spec, struct e2_txn *txn, struct e2_err *err);
+
 /* ---- traffic classes ---- */
 
 struct e2_tc *e2_graph_tc_find(const char *name);

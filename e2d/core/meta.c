@@ -1,4 +1,4 @@
-#include "meta.h"
+#include "e2/meta.h"
 
 #include <errno.h>
 

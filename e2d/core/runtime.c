@@ -9,8 +9,9 @@
 #include <rte_eal.h>
 
 #include "graph.h"
-#include "meta.h"
+#include "e2/meta.h"
 #include "pktpool.h"
+#include "nfreg.h"
 #include "port.h"
 
 static char huge_prefix[128];
@@ -45,6 +46,7 @@ int e2_runtime_start(const struct e2_runtime_opts *o, struct e2_err *err)
     rc = e2_meta_register(err);
     if (!rc) rc = e2_pktpool_create(o->mbufs, err);
     if (!rc) rc = e2_workers_init(o->eal.workers, &o->worker, err);
+    if (!rc) rc = e2_nfreg_init(!o->eal.no_huge, o->eal.name, err);
     if (rc) {
         rte_eal_cleanup();
         if (huge_prefix[0]) release_hugepage_files();
@@ -55,8 +57,10 @@ int e2_runtime_start(const struct e2_runtime_opts *o, struct e2_err *err)
 void e2_runtime_stop(void)
 {
     e2_workers_stop();
+    e2_nf_destroy_all();
     e2_graph_destroy_all();
     e2_ports_destroy_all();
+    e2_nfreg_fini();
     e2_pktpool_destroy();
     rte_eal_cleanup();
     if (huge_prefix[0]) release_hugepage_files();

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "meta.h"
+#include "e2/meta.h"
 
 static char names[E2_META_TAGS][E2_TAG_NAME_MAX];
 

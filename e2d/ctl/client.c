@@ -11,6 +11,8 @@ struct e2_client {
     int fd;
     char *buf;
     size_t len, cap;
+    int fds[4]; /* descriptors received with the reply being read */
+    int n_fds;
 };
 
 struct e2_client *e2_client_open(const char *path, struct e2_err *err)
@@ -56,6 +58,26 @@ static int send_line(int fd, const char *s, size_t n)
     return 0;
 }
 
+/* recv() that also collects file descriptors passed with the data. */
+static ssize_t recv_some(struct e2_client *c)
+{
+    char ctrl[CMSG_SPACE(sizeof(c->fds))];
+    struct iovec iov = {.iov_base = c->buf + c->len, .iov_len = c->cap - c->len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof(ctrl)};
+    ssize_t r = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); r > 0 && h; h = CMSG_NXTHDR(&msg, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+        int n = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+            if (c->n_fds < (int)(sizeof(c->fds) / sizeof(c->fds[0]))) c->fds[c->n_fds++] = fd;
+            else close(fd);
+        }
+    }
+    return r;
+}
+
 /* Read until a full line is buffered; returns its length (without '\n'). */
 static ssize_t read_line(struct e2_client *c)
 {
@@ -69,7 +91,7 @@ static ssize_t read_line(struct e2_client *c)
             c->buf = b;
             c->cap = cap;
         }
-        ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+        ssize_t r = recv_some(c);
         if (r == 0) return -ECONNRESET;
         if (r < 0 && errno != EINTR) return -errno;
         if (r > 0) c->len += (size_t)r;
@@ -78,6 +100,15 @@ static ssize_t read_line(struct e2_client *c)
 
 int e2_client_call(struct e2_client *c, const json_t *req, json_t **result, struct e2_err *err)
 {
+    int n_fds;
+    return e2_client_call_fds(c, req, result, NULL, 0, &n_fds, err);
+}
+
+int e2_client_call_fds(struct e2_client *c, const json_t *req, json_t **result, int *fds, int max, int *n_fds,
+                       struct e2_err *err)
+{
+    *n_fds = 0;
+    c->n_fds = 0;
     char *line = json_dumps(req, JSON_COMPACT);
     if (!line) return e2_err_set(err, ENOMEM, "out of memory");
     int rc = send_line(c->fd, line, strlen(line));
@@ -101,6 +132,11 @@ int e2_client_call(struct e2_client *c, const json_t *req, json_t **result, stru
     *result = json_incref(json_object_get(reply, "result"));
     if (!*result) *result = json_null();
     json_decref(reply);
+    for (int i = 0; i < c->n_fds; i++) {
+        if (i < max) fds[(*n_fds)++] = c->fds[i];
+        else close(c->fds[i]);
+    }
+    c->n_fds = 0;
     return 0;
 }
 

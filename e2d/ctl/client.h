@@ -24,6 +24,13 @@ void e2_client_close(struct e2_client *c);
  */
 int e2_client_call(struct e2_client *c, const json_t *req, json_t **result, struct e2_err *err);
 
+/**
+ * e2_client_call() for replies that carry file descriptors (an NF's attach):
+ * up to @max of them are stored in @fds and their number returned in *n_fds.
+ */
+int e2_client_call_fds(struct e2_client *c, const json_t *req, json_t **result, int *fds, int max, int *n_fds,
+                       struct e2_err *err);
+
 /** Packets summed over a gate list of a module description ("igates" or "ogates"). */
 json_int_t e2_gates_packets(const json_t *gates);
 

@@ -491,20 +491,25 @@ static bool command_ahead(const struct parser *ps)
     return *q == '.';
 }
 
+/* Statements that start with a keyword, and the request each becomes. */
+static const struct keyword {
+    const char *word, *op, *name_key, *what, *task_key;
+} keywords[] = {
+    {"port", "port_create", "name", "a port name", NULL},
+    {"tc", "tc_create", "name", "a class name", NULL},
+    {"attach", "attach", "module", "a module name", "task"},
+    {"track", "track", "name", "a module name", NULL},
+    {"tag", "tag_define", NULL, NULL, NULL},
+    {"nf", "nf_create", "name", "an NF name", NULL},
+};
+
 static int parse_statement(struct parser *ps)
 {
-    if (is_word(ps, "port") && !command_ahead(ps))
-        return parse_keyword(ps, "port_create", "name", "a port name", NULL);
-    if (is_word(ps, "tc") && !command_ahead(ps))
-        return parse_keyword(ps, "tc_create", "name", "a class name", NULL);
-    if (is_word(ps, "attach") && !command_ahead(ps))
-        return parse_keyword(ps, "attach", "module", "a module name", "task");
-    if (is_word(ps, "track") && !command_ahead(ps))
-        return parse_keyword(ps, "track", "name", "a module name", NULL);
-    if (is_word(ps, "tag") && !command_ahead(ps))
-        return parse_keyword(ps, "tag_define", NULL, NULL, NULL);
-    if (ps->t.kind == T_IDENT && command_ahead(ps)) return parse_command(ps);
-    return parse_chain(ps);
+    bool cmd = ps->t.kind == T_IDENT && command_ahead(ps);
+    for (size_t k = 0; !cmd && k < sizeof(keywords) / sizeof(keywords[0]); k++)
+        if (is_word(ps, keywords[k].word))
+            return parse_keyword(ps, keywords[k].op, keywords[k].name_key, keywords[k].what, keywords[k].task_key);
+    return cmd ? parse_command(ps) : parse_chain(ps);
 }
 
 int e2_conf_compile(const char *text, const char *file, json_t **ops, struct e2_err *err)

@@ -14,6 +14,7 @@
  *   attach q(parent=fair, share=3);                   // move a task under it
  *   track q(bytes=true);                              // count bytes on q's gates too
  *   tag(name="FW.safe", slot=0);                      // a metadata tag name and its slot
+ *   nf fw0(ports=[in, safe, unsafe], queues=1);       // a native NF instance (VPort binds to it)
  *
  * Values: numbers (with k, M, G, T multipliers: 1M = 1000000), "strings",
  * bare words (strings), true/false/null, [lists] and {key=value, ...}.

@@ -7,7 +7,8 @@
 #include "conf.h"
 #include "e2_args.h"
 #include "graph.h"
-#include "meta.h"
+#include "e2/meta.h"
+#include "nfreg.h"
 #include "port.h"
 #include "tags.h"
 #include "worker.h"
@@ -29,6 +30,7 @@ struct op {
 };
 
 static bool quit_requested;
+static struct e2_ops_ctx *cur_ctx; /* the connection of the request being executed */
 
 bool e2_ops_quit_requested(void)
 {
@@ -415,6 +417,136 @@ static int op_tcs(const void *args, struct e2_txn *txn, json_t **result, struct 
     return 0;
 }
 
+/* ---- native NFs ---- */
+
+struct a_nf {
+    char name[E2NF_NAME_MAX];
+    json_t *ports;
+    uint32_t queues, ring_size;
+};
+
+static const struct e2_arg nf_create_spec[] = {
+    E2_ARG_STR(struct a_nf, name, NULL, "NF instance name (what the NF attaches as)"),
+    E2_ARG_JSON(struct a_nf, ports, NULL, "its port names, as in its NF description: [in, safe, unsafe]"),
+    E2_ARG_U32(struct a_nf, queues, "1", 1, E2NF_QUEUES_MAX, "ring pairs per port (one per NF thread)"),
+    E2_ARG_U32(struct a_nf, ring_size, "4096", 64, 65536, "packets each ring holds (a power of two)"),
+    E2_ARG_END,
+};
+
+static int op_nf_create(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)result;
+    const struct a_nf *a = args;
+    const char *ports[E2NF_PORTS_MAX];
+    size_t n = json_array_size(a->ports);
+    if (!json_is_array(a->ports) || n == 0 || n > E2NF_PORTS_MAX)
+        return e2_err_set(err, EINVAL, "'ports' must list 1..%d port names", E2NF_PORTS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        ports[i] = json_string_value(json_array_get(a->ports, i));
+        if (!ports[i]) return e2_err_set(err, EINVAL, "ports[%zu] must be a name", i);
+    }
+    struct e2_nf_spec spec = {a->name, ports, (unsigned)n, a->queues, a->ring_size};
+    return e2_graph_nf_create(&spec, txn, err);
+}
+
+static int need_nf(const char *name, struct e2_nf **nf, struct e2_err *err)
+{
+    *nf = e2_nf_find(name);
+    return *nf ? 0 : e2_err_set(err, ENOENT, "no NF named '%s'", name);
+}
+
+static int op_nf_destroy(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)txn;
+    (void)result;
+    const struct a_name *a = args;
+    struct e2_nf *nf;
+    int rc = need_nf(a->name, &nf, err);
+    return rc ? rc : e2_nf_destroy(nf, err);
+}
+
+static int op_nfs(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)args;
+    (void)txn;
+    (void)err;
+    *result = e2_nf_describe_all();
+    return 0;
+}
+
+struct a_nf_attach {
+    char name[E2NF_NAME_MAX];
+    uint32_t abi;
+    int64_t pid;
+};
+
+static const struct e2_arg nf_attach_spec[] = {
+    E2_ARG_STR(struct a_nf_attach, name, NULL, "NF instance to attach as"),
+    E2_ARG_U32(struct a_nf_attach, abi, NULL, 0, 0, "the libe2nf ABI version the NF was built with"),
+    E2_ARG_I64(struct a_nf_attach, pid, NULL, 1, 0, "the NF's process id"),
+    E2_ARG_END,
+};
+
+static int op_nf_attach(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)txn;
+    const struct a_nf_attach *a = args;
+    if (!cur_ctx) return e2_err_set(err, EINVAL, "nf_attach is for NF processes on the control socket (libe2nf)");
+    struct e2_nf *nf;
+    int rc = need_nf(a->name, &nf, err);
+    if (!rc) rc = e2_nf_attach(nf, a->abi, (pid_t)a->pid, cur_ctx->client, result, cur_ctx->fds, err);
+    if (!rc) cur_ctx->n_fds = 2;
+    return rc;
+}
+
+static int op_nf_detach(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)args;
+    (void)txn;
+    (void)result;
+    if (!cur_ctx) return e2_err_set(err, EINVAL, "nf_detach is for NF processes on the control socket (libe2nf)");
+    return e2_nf_detach_client(cur_ctx->client, err);
+}
+
+struct a_since {
+    uint64_t since;
+};
+
+static const struct e2_arg since_spec[] = {
+    E2_ARG_U64(struct a_since, since, "0", 0, 0, "only events after this sequence number"),
+    E2_ARG_END,
+};
+
+static int op_nf_events(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)txn;
+    (void)err;
+    const struct a_since *a = args;
+    *result = e2_nf_events(a->since);
+    return 0;
+}
+
+struct a_signal {
+    char to[E2NF_NAME_MAX];
+    uint32_t type;
+    char data[E2NF_SIGNAL_DATA];
+};
+
+static const struct e2_arg signal_spec[] = {
+    E2_ARG_STR(struct a_signal, to, NULL, "NF to signal"),
+    E2_ARG_U32(struct a_signal, type, NULL, 0, 0, "signal type (the NFs' own convention)"),
+    E2_ARG_STR(struct a_signal, data, "\"\"", "payload text"),
+    E2_ARG_END,
+};
+
+static int op_nf_signal(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
+{
+    (void)txn;
+    (void)result;
+    const struct a_signal *a = args;
+    return e2_nf_send_signal(a->to, a->type, a->data, strlen(a->data), err);
+}
+
 /* ---- whole-dataplane ---- */
 
 static int op_status(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
@@ -559,6 +691,17 @@ static const struct op ops[] = {
     {"attach", "move a module's task under a traffic class", OP_CHANGE, attach_spec,
      sizeof(struct a_attach), op_attach},
     {"tcs", "the scheduler trees with usage per class", OP_READ, NULL, 0, op_tcs},
+    {"nf_create", "declare a native NF instance and its ports", OP_CHANGE, nf_create_spec, sizeof(struct a_nf),
+     op_nf_create},
+    {"nf_destroy", "forget an NF instance no process and no VPort uses", OP_STANDALONE, name_spec, sizeof(struct a_name),
+     op_nf_destroy},
+    {"nfs", "native NF instances: state, process, ports, rings, load", OP_READ, NULL, 0, op_nfs},
+    {"nf_attach", "(libe2nf) attach the calling NF process; the connection stays bound to it", OP_STANDALONE,
+     nf_attach_spec, sizeof(struct a_nf_attach), op_nf_attach},
+    {"nf_detach", "(libe2nf) detach the NF attached on this connection", OP_STANDALONE, NULL, 0, op_nf_detach},
+    {"nf_events", "NF attach, detach, failure, hang and signal events", OP_READ, since_spec, sizeof(struct a_since),
+     op_nf_events},
+    {"nf_signal", "send a signal from E2 to an NF", OP_STANDALONE, signal_spec, sizeof(struct a_signal), op_nf_signal},
     {"status", "workers and counts", OP_READ, NULL, 0, op_status},
     {"pause", "pause the workers (nests) for a series of consistent changes", OP_STANDALONE, NULL,
      0, op_pause},
@@ -647,6 +790,12 @@ static int run_changes(const json_t *list, bool where, json_t **result, struct e
 
 json_t *e2_ops_execute(const json_t *req)
 {
+    return e2_ops_execute_for(req, NULL);
+}
+
+json_t *e2_ops_execute_for(const json_t *req, struct e2_ops_ctx *ctx)
+{
+    cur_ctx = ctx;
     struct e2_err err = {0};
     json_t *result = NULL;
     const char *name = json_is_object(req) ? json_string_value(json_object_get(req, "op")) : NULL;

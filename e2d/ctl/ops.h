@@ -20,6 +20,20 @@
 /** Execute one request; returns a new reply object. */
 json_t *e2_ops_execute(const json_t *req);
 
+/**
+ * Who sent a request, for the requests that bind to their connection (an NF
+ * attaching): the connection's id, and file descriptors the reply must
+ * carry (SCM_RIGHTS), filled by the request.
+ */
+struct e2_ops_ctx {
+    int client;
+    int fds[2];
+    int n_fds;
+};
+
+/** e2_ops_execute() on behalf of connection @ctx. */
+json_t *e2_ops_execute_for(const json_t *req, struct e2_ops_ctx *ctx);
+
 /** True once a "quit" request has been executed. */
 bool e2_ops_quit_requested(void);
 

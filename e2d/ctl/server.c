@@ -15,12 +15,14 @@
 #include <jansson.h>
 
 #include "e2_log.h"
+#include "nfreg.h"
 #include "ops.h"
 
 #define CLIENTS_MAX 64
 #define REQUEST_MAX (16u << 20)
 
 struct client {
+    int id; /* unique for the life of e2d: an NF attached on it is bound to it */
     int fd;
     char *buf;
     size_t len, cap;
@@ -30,6 +32,7 @@ static int listen_fd = -1;
 static char sock_path[108];
 static struct client clients[CLIENTS_MAX];
 static int n_clients;
+static int next_id = 1;
 
 int e2_server_open(const char *path, struct e2_err *err)
 {
@@ -59,6 +62,7 @@ int e2_server_open(const char *path, struct e2_err *err)
 
 static void drop_client(int i)
 {
+    e2_nf_client_closed(clients[i].id);
     close(clients[i].fd);
     free(clients[i].buf);
     clients[i] = clients[--n_clients];
@@ -75,7 +79,7 @@ static void accept_clients(void)
         }
         struct timeval tv = {.tv_sec = 5};
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        clients[n_clients++] = (struct client){.fd = fd};
+        clients[n_clients++] = (struct client){.id = next_id++, .fd = fd};
     }
 }
 
@@ -90,21 +94,40 @@ static bool send_all(int fd, const char *s, size_t n)
     return true;
 }
 
+/* Send @s with file descriptors attached to its first byte (SCM_RIGHTS). */
+static bool send_with_fds(int fd, const char *s, size_t n, const int *fds, int n_fds)
+{
+    char ctrl[CMSG_SPACE(2 * sizeof(int))];
+    struct iovec iov = {.iov_base = (void *)s, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+                         .msg_controllen = CMSG_SPACE((size_t)n_fds * sizeof(int))};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)n_fds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)n_fds * sizeof(int));
+    if (sendmsg(fd, &msg, MSG_NOSIGNAL) != 1) return false;
+    return send_all(fd, s + 1, n - 1);
+}
+
 static bool serve_line(struct client *c, const char *line, size_t len)
 {
     json_error_t jerr;
+    struct e2_ops_ctx ctx = {.client = c->id};
     json_t *req = json_loadb(line, len, 0, &jerr);
     json_t *reply;
     if (!req) {
         reply =
             json_pack("{s:b, s:s+}", "ok", 0, "error", "request is not valid JSON: ", jerr.text);
     } else {
-        reply = e2_ops_execute(req);
+        reply = e2_ops_execute_for(req, &ctx);
         json_decref(req);
     }
     char *out = json_dumps(reply, JSON_COMPACT);
     json_decref(reply);
-    bool ok = out && send_all(c->fd, out, strlen(out)) && send_all(c->fd, "\n", 1);
+    bool ok = out && (ctx.n_fds ? send_with_fds(c->fd, out, strlen(out), ctx.fds, ctx.n_fds)
+                                : send_all(c->fd, out, strlen(out))) &&
+              send_all(c->fd, "\n", 1);
     free(out);
     return ok;
 }
@@ -139,22 +162,26 @@ static bool serve_client(struct client *c)
 
 void e2_server_step(int timeout_ms, const sigset_t *sigmask)
 {
-    struct pollfd pfd[CLIENTS_MAX + 1];
+    struct pollfd pfd[CLIENTS_MAX + 2];
     int n = 0;
-    if (listen_fd >= 0) pfd[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+    /* pfd[0]: NF signals for e2d (or nothing: fd -1 is ignored); pfd[1]: new connections */
+    pfd[n++] = (struct pollfd){.fd = e2_nf_signal_fd(), .events = POLLIN};
+    pfd[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
     for (int i = 0; i < n_clients; i++)
         pfd[n++] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
     struct timespec ts = {.tv_sec = timeout_ms / 1000,
                           .tv_nsec = (long)(timeout_ms % 1000) * 1000000L};
-    if (ppoll(pfd, (nfds_t)n, timeout_ms < 0 ? NULL : &ts, sigmask) <= 0) return;
-    int base = listen_fd >= 0 ? 1 : 0;
+    int ready = ppoll(pfd, (nfds_t)n, timeout_ms < 0 ? NULL : &ts, sigmask);
+    e2_nf_tick();
+    if (ready <= 0) return;
+    const int base = 2;
     /* Serve clients from the last, so dropping one does not skip another. */
     int seen = n_clients;
     for (int i = seen - 1; i >= 0; i--) {
         if (pfd[base + i].revents & (POLLIN | POLLHUP | POLLERR))
             if (!serve_client(&clients[i])) drop_client(i);
     }
-    if (base && (pfd[0].revents & POLLIN)) accept_clients();
+    if (pfd[1].revents & POLLIN) accept_clients();
 }
 
 void e2_server_close(void)

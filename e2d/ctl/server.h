@@ -14,7 +14,8 @@
 int e2_server_open(const char *path, struct e2_err *err);
 
 /**
- * Wait up to @timeout_ms for clients and serve what arrived. @sigmask is
+ * Wait up to @timeout_ms for clients and serve what arrived, then run the
+ * NF health checks and deliver NF signals (e2_nf_tick). @sigmask is
  * installed while waiting so that signals interrupt the wait.
  */
 void e2_server_step(int timeout_ms, const sigset_t *sigmask);

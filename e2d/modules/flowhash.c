@@ -10,7 +10,7 @@
 #include <rte_hash_crc.h>
 
 #include "hdr.h"
-#include "meta.h"
+#include "e2/meta.h"
 #include "module.h"
 #include "worker.h"
 

@@ -8,7 +8,7 @@
 #include <rte_cycles.h>
 
 #include "e2_hist.h"
-#include "meta.h"
+#include "e2/meta.h"
 #include "module.h"
 #include "worker.h"
 

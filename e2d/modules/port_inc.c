@@ -6,7 +6,7 @@
 
 #include <rte_ethdev.h>
 
-#include "meta.h"
+#include "e2/meta.h"
 #include "module.h"
 #include "port.h"
 

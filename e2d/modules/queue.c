@@ -11,7 +11,7 @@
 #include <rte_ring.h>
 
 #include "e2_hist.h"
-#include "meta.h"
+#include "e2/meta.h"
 #include "module.h"
 #include "worker.h"
 

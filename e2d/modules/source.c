@@ -14,7 +14,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "meta.h"
+#include "e2/meta.h"
 #include "module.h"
 #include "pktpool.h"
 #include "tbucket.h"

@@ -4,7 +4,7 @@
  */
 #include <rte_cycles.h>
 
-#include "meta.h"
+#include "e2/meta.h"
 #include "module.h"
 
 static void timestamp_process(struct e2_module *m, uint16_t igate, struct e2_batch *b)

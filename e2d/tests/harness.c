@@ -10,7 +10,7 @@
 #include <rte_mempool.h>
 #include <rte_udp.h>
 
-#include "meta.h"
+#include "e2/meta.h"
 #include "pktpool.h"
 
 static void capture_process(struct e2_module *m, uint16_t igate, struct e2_batch *b)

@@ -13,7 +13,7 @@
 #include <rte_udp.h>
 
 #include "harness.h"
-#include "meta.h"
+#include "e2/meta.h"
 #include "port.h"
 
 #define IP(a, b, c, d)                                                                             \
