@@ -44,3 +44,14 @@ veth_between() {
     ip netns exec "$1" ip link set lo up
   done
 }
+
+# Skip unless root with free hugepages (native NFs share e2d's hugepage memory).
+require_root_hugepages() {
+  require_root_netns
+  local free
+  free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+  if [ "${free:-0}" -lt 128 ]; then
+    echo "SKIP: needs free hugepages (scripts/deps.sh reserves them)"
+    exit 77
+  fi
+}

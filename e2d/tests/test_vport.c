@@ -1,0 +1,117 @@
+/*
+ * NF instances and VPorts without an NF process (no hugepages here): what
+ * e2d refuses, and that packets for an NF that is not attached are dropped
+ * and counted, never queued.
+ */
+#include "harness.h"
+#include "nfreg.h"
+#include "ops.h"
+
+static int teardown(void **state)
+{
+    (void)state;
+    harness_reset();
+    e2_nf_destroy_all();
+    return 0;
+}
+
+static void load_ok(const char *text)
+{
+    json_t *req = json_pack("{s:s, s:s}", "op", "load", "text", text);
+    json_t *reply = e2_ops_execute(req);
+    json_decref(req);
+    if (!json_is_true(json_object_get(reply, "ok")))
+        fail_msg("%s", json_string_value(json_object_get(reply, "error")));
+    json_decref(reply);
+}
+
+static void load_fails(const char *text, const char *msg)
+{
+    json_t *req = json_pack("{s:s, s:s, s:s}", "op", "load", "text", text, "file", "v.conf");
+    json_t *reply = e2_ops_execute(req);
+    json_decref(req);
+    assert_false(json_is_true(json_object_get(reply, "ok")));
+    assert_string_equal(json_string_value(json_object_get(reply, "error")), msg);
+    json_decref(reply);
+}
+
+static void packets_for_an_absent_nf_are_dropped_and_counted(void **state)
+{
+    (void)state;
+    load_ok("nf fw(ports=[in, out]);\n"
+            "src :: Source(limit=64) -> v :: VPort(nf=fw, port=in);\n"
+            "VPort(nf=fw, port=out) -> Sink();");
+    struct e2_module *src = e2_graph_module_find("src"), *v = e2_graph_module_find("v");
+    while (run_task(src, 0)) {
+    }
+    struct e2_nf *nf = e2_nf_find("fw");
+    assert_int_equal(nf->ports[0].down_drops, 64);
+    assert_int_equal(nf->ports[0].delivered, 0);
+    assert_int_equal(v->dropped, 64);
+    assert_int_equal(nf->state, E2_NF_WAITING);
+    assert_int_equal(run_task(v, 0), 0);
+    json_t *d = e2_nf_describe(nf);
+    assert_string_equal(json_string_value(json_object_get(d, "state")), "waiting");
+    json_decref(d);
+}
+
+static void nf_declarations_and_vports_are_checked(void **state)
+{
+    (void)state;
+    load_ok("nf fw(ports=[in, out]);");
+    load_fails("nf fw(ports=[a]);", "v.conf:1:1: an NF named 'fw' already exists");
+    load_fails("nf x(ports=[a, a]);", "v.conf:1:1: NF 'x': port 'a' twice");
+    load_fails("nf x(ports=[]);", "v.conf:1:1: 'ports' must list 1..16 port names");
+    load_fails("nf x(ports=[a], queues=9);", "v.conf:1:1: 'queues' = 9 is out of range 1..8");
+    load_fails("nf x(ports=[a], ring_size=100);",
+               "v.conf:1:1: NF 'x': ring_size 100 must be a power of two in 64..65536");
+    load_fails("VPort(nf=nope, port=in);", "v.conf:1:1: module 'vport_1_1' (VPort): no NF named "
+                                           "'nope' (declare it first: nf nope(ports=[...]))");
+    load_fails(
+        "VPort(nf=fw, port=safe);",
+        "v.conf:1:1: module 'vport_1_1' (VPort): NF 'fw' has no port 'safe' (it has: in, out)");
+    load_ok("a :: VPort(nf=fw, port=in);");
+    load_fails("b :: VPort(nf=fw, port=in);",
+               "v.conf:1:1: module 'b' (VPort): port 'in' of NF 'fw' already has a VPort ('a')");
+    json_t *req = json_pack("{s:s, s:s}", "op", "nf_destroy", "name", "fw");
+    json_t *reply = e2_ops_execute(req);
+    assert_string_equal(json_string_value(json_object_get(reply, "error")),
+                        "NF 'fw': port 'in' is used by module 'a'");
+    json_decref(reply);
+    json_decref(req);
+    /* attaching needs a connection and hugepages */
+    req = json_pack("{s:s, s:s, s:i, s:i}", "op", "nf_attach", "name", "fw", "abi",
+                    E2NF_ABI_VERSION, "pid", 1);
+    reply = e2_ops_execute(req);
+    assert_string_equal(json_string_value(json_object_get(reply, "error")),
+                        "nf_attach is for NF processes on the control socket (libe2nf)");
+    json_decref(reply);
+    struct e2_ops_ctx ctx = {.client = 5};
+    reply = e2_ops_execute_for(req, &ctx);
+    assert_string_equal(json_string_value(json_object_get(reply, "error")),
+                        "e2d runs without hugepages (--no-huge): native NFs cannot attach");
+    json_decref(reply);
+    json_decref(req);
+}
+
+static void a_failed_batch_forgets_its_nf(void **state)
+{
+    (void)state;
+    load_fails("nf tmp(ports=[in]); x :: Nope();",
+               "v.conf:1:21: unknown module type 'Nope' ('e2d --list-modules' lists them)");
+    assert_null(e2_nf_find("tmp"));
+}
+
+int main(void)
+{
+    harness_start(1);
+#define T(f) cmocka_unit_test_teardown(f, teardown)
+    const struct CMUnitTest tests[] = {
+        T(packets_for_an_absent_nf_are_dropped_and_counted),
+        T(nf_declarations_and_vports_are_checked),
+        T(a_failed_batch_forgets_its_nf),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    e2_runtime_stop();
+    return rc;
+}
