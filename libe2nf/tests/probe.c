@@ -8,6 +8,11 @@
  *   e2nf-probe sink -n NF [-p PORT] [-c COUNT] [-w SECONDS] [-e TAG=V]
  *       receive on PORT (default "in") until COUNT packets or SECONDS pass;
  *       check the expected tag, order and duplicates; print latency percentiles
+ *   e2nf-probe loop -n NF [-l BYTES] [-w SECONDS] [--pingpong] [-c COUNT]
+ *       send stamped packets out of port "out" and take them back on port
+ *       "in" (e2d connects the two): packets per second through the loop,
+ *       keeping up to 1024 in flight; with --pingpong, one at a time, COUNT
+ *       times, for the round-trip latency (NF -> e2d -> NF)
  *   e2nf-probe signal -n NF -T TO [-y TYPE] [-m TEXT]   send a signal
  *   e2nf-probe inbox  -n NF [-w SECONDS]                wait for one signal
  *
@@ -40,7 +45,7 @@ struct probe {
     double wait_s;
     char tag[64];
     uint32_t tag_value;
-    bool has_tag, poll;
+    bool has_tag, poll, pingpong;
 };
 
 static volatile sig_atomic_t stop;
@@ -84,11 +89,15 @@ static int run_gen(struct probe *pr, struct e2nf *nf, int port, int slot)
         unsigned n = 32;
         if (pr->count && pr->count - seq < n) n = (unsigned)(pr->count - seq);
         if (pr->rate) {
-            uint64_t due = (uint64_t)((double)(rte_rdtsc() - start) / (double)hz * (double)pr->rate);
+            uint64_t due =
+                (uint64_t)((double)(rte_rdtsc() - start) / (double)hz * (double)pr->rate);
             if (due <= seq) {
-                /* the next packet is due in 1/rate s: sleep rather than spin, others share the core */
-                if (!pr->poll && pr->rate < 200000) usleep(1000000 / (useconds_t)pr->rate);
-                else rte_pause();
+                /* the next packet is due in 1/rate s: sleep rather than spin, others share the core
+                 */
+                if (!pr->poll && pr->rate < 200000)
+                    usleep(1000000 / (useconds_t)pr->rate);
+                else
+                    rte_pause();
                 continue;
             }
             if (due - seq < n) n = (unsigned)(due - seq);
@@ -110,8 +119,8 @@ static int run_gen(struct probe *pr, struct e2nf *nf, int port, int slot)
         seq += sent;
     }
     double secs = (double)(rte_rdtsc() - start) / (double)hz;
-    printf("{\"sent\": %llu, \"seconds\": %.3f, \"mpps\": %.3f, \"ring_full_retries\": %llu}\n", (unsigned long long)seq,
-           secs, (double)seq / secs / 1e6, (unsigned long long)retries);
+    printf("{\"sent\": %llu, \"seconds\": %.3f, \"mpps\": %.3f, \"ring_full_retries\": %llu}\n",
+           (unsigned long long)seq, secs, (double)seq / secs / 1e6, (unsigned long long)retries);
     return pr->count == 0 || seq == pr->count ? 0 : 1;
 }
 
@@ -135,17 +144,22 @@ static int run_sink(struct probe *pr, struct e2nf *nf, int port, int slot)
             struct stamp st;
             memcpy(&st, rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, PAYLOAD_OFF), sizeof(st));
             if (st.tsc < now) e2_hist_record(lat, now - st.tsc);
-            if (st.seq < next) dups++;
-            else if (st.seq > next) out_of_order++;
+            if (st.seq < next)
+                dups++;
+            else if (st.seq > next)
+                out_of_order++;
             next = st.seq + 1;
             uint32_t v;
-            if (slot >= 0 && (e2_meta_get_tag(pkts[i], (unsigned)slot, &v) != 0 || v != pr->tag_value)) wrong_tag++;
+            if (slot >= 0 &&
+                (e2_meta_get_tag(pkts[i], (unsigned)slot, &v) != 0 || v != pr->tag_value))
+                wrong_tag++;
             e2nf_drop(nf, pkts[i]);
         }
         got += n;
     }
     double ns = 1e9 / (double)hz, secs = got > 1 ? (double)(last_rx - first) / (double)hz : 0;
-    printf("{\"received\": %llu, \"wrong_tag\": %llu, \"out_of_order\": %llu, \"duplicates\": %llu, \"mpps\": %.3f, "
+    printf("{\"received\": %llu, \"wrong_tag\": %llu, \"out_of_order\": %llu, \"duplicates\": "
+           "%llu, \"mpps\": %.3f, "
            "\"latency_ns\": {\"p50\": %.0f, \"p99\": %.0f, \"mean\": %.0f}}\n",
            (unsigned long long)got, (unsigned long long)wrong_tag, (unsigned long long)out_of_order,
            (unsigned long long)dups, secs > 0 ? (double)got / secs / 1e6 : 0.0,
@@ -156,11 +170,65 @@ static int run_sink(struct probe *pr, struct e2nf *nf, int port, int slot)
     return ok ? 0 : 1;
 }
 
+/* Take back what came around; record each packet's time since it was stamped. */
+static unsigned reap(struct e2nf *nf, int in, struct e2_hist *lat)
+{
+    struct rte_mbuf *pkts[32];
+    uint16_t n = e2nf_rx_burst(nf, (unsigned)in, 0, pkts, 32);
+    uint64_t now = rte_rdtsc();
+    for (uint16_t i = 0; i < n; i++) {
+        struct stamp st;
+        memcpy(&st, rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, PAYLOAD_OFF), sizeof(st));
+        e2_hist_record(lat, now - st.tsc);
+    }
+    if (n) rte_pktmbuf_free_bulk(pkts, n);
+    return n;
+}
+
+static int run_loop(struct probe *pr, struct e2nf *nf)
+{
+    int out = e2nf_port(nf, "out"), in = e2nf_port(nf, "in");
+    if (out < 0 || in < 0) {
+        fprintf(stderr, "e2nf-probe: loop needs ports 'out' and 'in'\n");
+        return 1;
+    }
+    struct rte_mempool *pool = e2nf_pktpool(nf);
+    struct e2_hist *lat = calloc(1, sizeof(*lat));
+    uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(),
+             end = start + (uint64_t)(pr->wait_s * (double)hz);
+    uint64_t sent = 0, back = 0, window = pr->pingpong ? 1 : 1024;
+    while (!stop && rte_rdtsc() < end && (!pr->count || back < pr->count)) {
+        unsigned n = (unsigned)(window - (sent - back));
+        if (n > 32) n = 32;
+        struct rte_mbuf *pkts[32];
+        if (n && rte_pktmbuf_alloc_bulk(pool, pkts, n) == 0) {
+            for (unsigned i = 0; i < n; i++) build(pkts[i], pr->len, sent + i);
+            unsigned s = e2nf_tx_burst(nf, (unsigned)out, 0, pkts, (uint16_t)n);
+            if (s < n) rte_pktmbuf_free_bulk(pkts + s, n - s);
+            sent += s;
+        }
+        back += reap(nf, in, lat);
+    }
+    uint64_t t_end = rte_rdtsc();
+    while (back < sent && rte_rdtsc() - t_end < hz / 10)
+        back += reap(nf, in, lat); /* the last few in flight */
+    double secs = (double)(t_end - start) / (double)hz, ns = 1e9 / (double)hz;
+    printf("{\"sent\": %llu, \"received\": %llu, \"mpps\": %.3f, \"gbps\": %.3f, \"latency_ns\": "
+           "{\"p50\": %.0f, "
+           "\"p99\": %.0f, \"mean\": %.0f}}\n",
+           (unsigned long long)sent, (unsigned long long)back, (double)back / secs / 1e6,
+           (double)back * pr->len * 8 / secs / 1e9, (double)e2_hist_percentile(lat, 50) * ns,
+           (double)e2_hist_percentile(lat, 99) * ns, e2_hist_mean(lat) * ns);
+    free(lat);
+    return back > 0 ? 0 : 1;
+}
+
 static int run_signal(struct probe *pr, struct e2nf *nf)
 {
     struct e2_err err = {0};
     int rc = e2nf_signal_send(nf, pr->to, pr->type, pr->text, strlen(pr->text), &err);
-    printf("{\"sent\": %s%s%s}\n", rc ? "false, \"error\": \"" : "true", rc ? err.msg : "", rc ? "\"" : "");
+    printf("{\"sent\": %s%s%s}\n", rc ? "false, \"error\": \"" : "true", rc ? err.msg : "",
+           rc ? "\"" : "");
     return rc ? 1 : 0;
 }
 
@@ -170,7 +238,8 @@ static int run_inbox(struct probe *pr, struct e2nf *nf)
     struct e2nf_signal s;
     while (!stop && (double)(rte_rdtsc() - start) / (double)hz < pr->wait_s) {
         if (e2nf_signal_recv(nf, &s)) {
-            printf("{\"from\": \"%s\", \"type\": %u, \"text\": \"%.*s\"}\n", s.from, s.type, (int)s.len, (char *)s.data);
+            printf("{\"from\": \"%s\", \"type\": %u, \"text\": \"%.*s\"}\n", s.from, s.type,
+                   (int)s.len, (char *)s.data);
             return 0;
         }
         e2nf_wait(nf, 10000);
@@ -181,7 +250,9 @@ static int run_inbox(struct probe *pr, struct e2nf *nf)
 
 static int parse(int argc, char **argv, struct probe *pr)
 {
-    static const struct option longs[] = {{"cpu", required_argument, NULL, 'C'}, {"poll", no_argument, NULL, 'P'},
+    static const struct option longs[] = {{"cpu", required_argument, NULL, 'C'},
+                                          {"poll", no_argument, NULL, 'P'},
+                                          {"pingpong", no_argument, NULL, 'G'},
                                           {NULL, 0, NULL, 0}};
     *pr = (struct probe){.opts = {.cpu = -1}, .len = 64, .wait_s = 10, .text = "", .type = 1};
     if (argc < 2) return -1;
@@ -204,6 +275,7 @@ static int parse(int argc, char **argv, struct probe *pr)
         case 'm': pr->text = optarg; break;
         case 'C': pr->opts.cpu = atoi(optarg); break;
         case 'P': pr->poll = true; break;
+        case 'G': pr->pingpong = true; break;
         default: return -1;
         }
     }
@@ -216,7 +288,9 @@ int main(int argc, char **argv)
 {
     struct probe pr;
     if (parse(argc, argv, &pr)) {
-        fprintf(stderr, "usage: e2nf-probe gen|sink|signal|inbox -n NF [options] (see the source's header)\n");
+        fprintf(
+            stderr,
+            "usage: e2nf-probe gen|sink|signal|inbox -n NF [options] (see the source's header)\n");
         return 2;
     }
     struct e2nf *nf;
@@ -238,6 +312,8 @@ int main(int argc, char **argv)
         rc = run_gen(&pr, nf, port, slot);
     } else if (sink) {
         rc = run_sink(&pr, nf, port, slot);
+    } else if (strcmp(pr.mode, "loop") == 0) {
+        rc = run_loop(&pr, nf);
     } else if (strcmp(pr.mode, "signal") == 0) {
         rc = run_signal(&pr, nf);
     } else {
