@@ -731,8 +731,8 @@ static void metadata_rules_change_under_traffic_without_losing_packets(void **st
         "{\"rules\": [{\"tag\": \"n\", \"value\": 1, \"gate\": 1}]}",
         "{\"rules\": [{\"tag\": \"n\", \"lo\": 2, \"gate\": 1}, {\"tag\": \"n\", \"gate\": 0}]}",
         /* compiled (acl_min_rules) */
-        "{\"rules\": [{\"tag\": \"n\", \"value\": 0, \"gate\": 0}, {\"tag\": \"n\", \"value\": 3,"
-        " \"gate\": 1}, {\"slot\": 1, \"present\": false, \"gate\": 0}]}",
+        ("{\"rules\": [{\"tag\": \"n\", \"value\": 0, \"gate\": 0}, {\"tag\": \"n\", \"value\": 3,"
+         " \"gate\": 1}, {\"slot\": 1, \"present\": false, \"gate\": 0}]}"),
     };
     churn_under_traffic(tables, RTE_DIM(tables), "{\"slot\": 3, \"value\": 1, \"gate\": 1}",
                         600000);
