@@ -12,8 +12,8 @@
  * number, one word of an IPv6 address); a condition asks for the field to be
  * present with a value in [lo, hi] (inclusive at both ends), or absent.
  *
- * Two engines, chosen per table by rule count: a scan of the conditions in
- * order (a few cycles per condition; right for a handful of rules), or, from
+ * Two engines, chosen per table by rule count: a scan of the rules in order
+ * (a few cycles per rule passed; right for a handful of rules), or, from
  * acl_min_rules rules on, DPDK's rte_acl compiled from the same rules (a
  * multi-bit trie over the key: cost nearly flat in the number of rules, and
  * milliseconds to build, which happens on the control thread before the swap).
