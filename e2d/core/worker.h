@@ -12,8 +12,8 @@
  * Control: the control thread changes the graph only while workers are paused
  * (e2_workers_pause/resume nest, so an operator's explicit pause and the
  * pauses around single changes compose). Tables that must change without a
- * pause (FlowHash ranges) are swapped RCU-style: publish the new pointer,
- * e2_rcu_synchronize(), free the old one.
+ * pause (FlowHash ranges, match rules) are swapped RCU-style (rcu.h): publish
+ * the new pointer, e2_rcu_synchronize(), free the old one.
  */
 #ifndef E2_WORKER_H
 #define E2_WORKER_H

@@ -73,13 +73,13 @@ void e2_report_rates(FILE *out, const char *name)
         start_time = t;
     } else {
         double dt = t - prev_time;
-        fprintf(out, "e2d %s: t=%.1fs\n  %-24s %-10s %12s %12s %12s\n", name, t - start_time,
+        fprintf(out, "e2d %s: t=%.1fs\n  %-24s %-14s %12s %12s %12s\n", name, t - start_time,
                 "module", "type", "in Mpps", "out Mpps", "drops/s");
         for (unsigned i = 0; i < n; i++) {
             const struct mod_counts *p = find_prev(cur[i].name);
             struct mod_counts z = {0};
             if (!p) p = &z;
-            fprintf(out, "  %-24s %-10s %12.3f %12.3f %12.0f\n", cur[i].name, cur[i].type,
+            fprintf(out, "  %-24s %-14s %12.3f %12.3f %12.0f\n", cur[i].name, cur[i].type,
                     (double)(cur[i].in - p->in) / dt / 1e6,
                     (double)(cur[i].out - p->out) / dt / 1e6,
                     (double)(cur[i].drops - p->drops) / dt);
@@ -101,10 +101,10 @@ void e2_report_totals(FILE *out, const char *name)
 {
     static struct mod_counts cur[REPORT_MAX];
     unsigned n = snapshot(cur);
-    fprintf(out, "e2d %s: totals\n  %-24s %-10s %14s %14s %12s\n", name, "module", "type",
+    fprintf(out, "e2d %s: totals\n  %-24s %-14s %14s %14s %12s\n", name, "module", "type",
             "packets in", "packets out", "dropped");
     for (unsigned i = 0; i < n; i++)
-        fprintf(out, "  %-24s %-10s %14llu %14llu %12llu\n", cur[i].name, cur[i].type,
+        fprintf(out, "  %-24s %-14s %14llu %14llu %12llu\n", cur[i].name, cur[i].type,
                 (unsigned long long)cur[i].in, (unsigned long long)cur[i].out,
                 (unsigned long long)cur[i].drops);
     struct e2_worker_stats zero = {0};

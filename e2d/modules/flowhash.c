@@ -12,7 +12,7 @@
 #include "hdr.h"
 #include "e2/meta.h"
 #include "module.h"
-#include "worker.h"
+#include "rcu.h"
 
 #define FH_SRC_IP   0x01
 #define FH_DST_IP   0x02
@@ -104,7 +104,7 @@ static void flowhash_process(struct e2_module *m, uint16_t igate, struct e2_batc
 {
     (void)igate;
     struct flowhash_priv *f = m->priv;
-    const struct fh_table *t = __atomic_load_n(&f->table, __ATOMIC_ACQUIRE);
+    const struct fh_table *t = e2_rcu_load(&f->table);
     uint16_t gates[E2_BATCH_MAX];
     for (uint32_t i = 0; i < b->cnt; i++) {
         uint32_t id = flow_id(f, b->pkts[i]);
@@ -205,10 +205,7 @@ static int table_from_json(const struct flowhash_priv *f, const json_t *ranges, 
 /* Publish @t and free the old table once no worker can be reading it. */
 static void table_swap(struct flowhash_priv *f, struct fh_table *t)
 {
-    struct fh_table *old = f->table;
-    __atomic_store_n(&f->table, t, __ATOMIC_RELEASE);
-    e2_rcu_synchronize();
-    free(old);
+    free(e2_rcu_swap(&f->table, t));
 }
 
 static int parse_fields(const json_t *j, uint32_t *out, struct e2_err *err)
