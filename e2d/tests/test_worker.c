@@ -53,10 +53,16 @@ static void weighted_fair_gives_3_to_1_cycles_on_a_live_worker(void **state)
     apply("a :: Source() -> Sink(); b :: Source() -> Sink();\n"
           "tc fair(policy=weighted_fair, resource=cycles);\n"
           "attach a(parent=fair, share=3); attach b(parent=fair, share=1);");
-    usleep(400000);
+    usleep(1000000);
     struct e2_usage ua = usage("a"), ub = usage("b");
     double r = (double)ua.v[E2_RES_CYCLES] / (double)ub.v[E2_RES_CYCLES];
-    if (fabs(r / 3.0 - 1.0) >= 0.02) fail_msg("cycles a:b = %.3f, want 3 within 2%%", r);
+    /*
+     * test_sched pins the policy to 2% on a simulated clock. Here the clock is
+     * real: when the OS preempts the worker, the run that was going on is
+     * charged the lost time and the scheduler pays it back over the next runs,
+     * so a one-second window on a busy machine may be a few percent off.
+     */
+    if (fabs(r / 3.0 - 1.0) >= 0.05) fail_msg("cycles a:b = %.3f, want 3 within 5%%", r);
 }
 
 static void priority_starves_the_lower_class_on_a_live_worker(void **state)
