@@ -59,15 +59,15 @@ static inline struct e2_meta *e2_meta(struct rte_mbuf *m)
     return RTE_MBUF_DYNFIELD(m, e2_meta_offset, struct e2_meta *);
 }
 
-/** The metadata area, made valid (emptied) first if it was not. */
-static inline struct e2_meta *e2_meta_write(struct rte_mbuf *m)
+/* Mark @bit valid: the first write to a packet's metadata also makes the rest invalid. */
+static inline void e2_meta_mark(struct rte_mbuf *m, struct e2_meta *md, uint8_t bit)
 {
-    struct e2_meta *md = e2_meta(m);
-    if (!(m->ol_flags & e2_meta_flag)) {
-        md->valid = 0;
-        m->ol_flags |= e2_meta_flag;
+    if (m->ol_flags & e2_meta_flag) {
+        md->valid |= bit;
+        return;
     }
-    return md;
+    md->valid = bit;
+    m->ol_flags |= e2_meta_flag;
 }
 
 /** The valid bits of a packet's metadata (0 when it carries none). */
@@ -78,9 +78,9 @@ static inline uint8_t e2_meta_valid(struct rte_mbuf *m)
 
 static inline void e2_meta_set_flow_id(struct rte_mbuf *m, uint32_t id)
 {
-    struct e2_meta *md = e2_meta_write(m);
+    struct e2_meta *md = e2_meta(m);
     md->flow_id = id;
-    md->valid |= E2_META_FLOW_ID;
+    e2_meta_mark(m, md, E2_META_FLOW_ID);
 }
 
 /** 0 and *id set when the packet has a flow ID, -1 otherwise. */
@@ -93,9 +93,9 @@ static inline int e2_meta_get_flow_id(struct rte_mbuf *m, uint32_t *id)
 
 static inline void e2_meta_set_tag(struct rte_mbuf *m, unsigned slot, uint32_t value)
 {
-    struct e2_meta *md = e2_meta_write(m);
+    struct e2_meta *md = e2_meta(m);
     md->tag[slot] = value;
-    md->valid |= (uint8_t)E2_META_TAG(slot);
+    e2_meta_mark(m, md, (uint8_t)E2_META_TAG(slot));
 }
 
 /** 0 and *value set when tag @slot is present, -1 otherwise. */

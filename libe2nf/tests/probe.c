@@ -12,7 +12,8 @@
  *       send stamped packets out of port "out" and take them back on port
  *       "in" (e2d connects the two): packets per second through the loop,
  *       keeping up to 1024 in flight; with --pingpong, one at a time, COUNT
- *       times, for the round-trip latency (NF -> e2d -> NF)
+ *       times, for the round-trip latency (NF -> e2d -> NF); with -t TAG=V
+ *       it also tags each packet from a byte of its payload (E2 paper Table 2)
  *   e2nf-probe signal -n NF -T TO [-y TYPE] [-m TEXT]   send a signal
  *   e2nf-probe inbox  -n NF [-w SECONDS]                wait for one signal
  *
@@ -35,7 +36,8 @@
 #include "e2/nf.h"
 #include "e2_hist.h"
 
-#define PAYLOAD_OFF 42 /* after Ethernet, IPv4 and UDP headers */
+#define PAYLOAD_OFF 42                 /* after Ethernet, IPv4 and UDP headers: a struct stamp */
+#define CLASS_OFF   (PAYLOAD_OFF + 16) /* then a class byte (1), for the metadata benchmark */
 
 struct probe {
     const char *mode, *name, *port, *to, *text;
@@ -79,6 +81,7 @@ static void build(struct rte_mbuf *m, unsigned len, uint64_t seq)
     udp->dgram_len = rte_cpu_to_be_16((uint16_t)(len - sizeof(*eth) - sizeof(*ip)));
     struct stamp st = {seq, rte_rdtsc()};
     memcpy(p + PAYLOAD_OFF, &st, sizeof(st));
+    p[CLASS_OFF] = 1;
 }
 
 static int run_gen(struct probe *pr, struct e2nf *nf, int port, int slot)
@@ -185,7 +188,18 @@ static unsigned reap(struct e2nf *nf, int in, struct e2_hist *lat)
     return n;
 }
 
-static int run_loop(struct probe *pr, struct e2nf *nf)
+/*
+ * Table 2's metadata case: the NF classifies each packet by a field of its
+ * payload (its class byte) and puts the class in a tag for e2d to steer by.
+ */
+static void tag_from_payload(struct rte_mbuf **pkts, unsigned n, unsigned slot)
+{
+    for (unsigned i = 0; i < n; i++) {
+        e2_meta_set_tag(pkts[i], slot, *rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, CLASS_OFF));
+    }
+}
+
+static int run_loop(struct probe *pr, struct e2nf *nf, int slot)
 {
     int out = e2nf_port(nf, "out"), in = e2nf_port(nf, "in");
     if (out < 0 || in < 0) {
@@ -203,6 +217,7 @@ static int run_loop(struct probe *pr, struct e2nf *nf)
         struct rte_mbuf *pkts[32];
         if (n && rte_pktmbuf_alloc_bulk(pool, pkts, n) == 0) {
             for (unsigned i = 0; i < n; i++) build(pkts[i], pr->len, sent + i);
+            if (slot >= 0) tag_from_payload(pkts, n, (unsigned)slot);
             unsigned s = e2nf_tx_burst(nf, (unsigned)out, 0, pkts, (uint16_t)n);
             if (s < n) rte_pktmbuf_free_bulk(pkts + s, n - s);
             sent += s;
@@ -279,7 +294,7 @@ static int parse(int argc, char **argv, struct probe *pr)
         default: return -1;
         }
     }
-    if (!pr->name || pr->len < PAYLOAD_OFF + sizeof(struct stamp) || pr->len > 2000) return -1;
+    if (!pr->name || pr->len < CLASS_OFF + 1 || pr->len > 2000) return -1;
     if (strcmp(pr->mode, "signal") == 0 && !pr->to) return -1;
     return 0;
 }
@@ -313,7 +328,7 @@ int main(int argc, char **argv)
     } else if (sink) {
         rc = run_sink(&pr, nf, port, slot);
     } else if (strcmp(pr.mode, "loop") == 0) {
-        rc = run_loop(&pr, nf);
+        rc = run_loop(&pr, nf, slot);
     } else if (strcmp(pr.mode, "signal") == 0) {
         rc = run_signal(&pr, nf);
     } else {
