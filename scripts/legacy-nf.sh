@@ -46,7 +46,7 @@ case "$cmd" in
     ip netns exec "$ns" ip link set in up
     ip netns exec "$ns" ip link set out up
     if [ "$routed" -eq 0 ]; then
-      ip netns exec "$ns" ip link add br0 type bridge
+      ip netns exec "$ns" ip link add br0 type bridge mcast_snooping 0
       ip netns exec "$ns" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1 2>/dev/null || true
       ip netns exec "$ns" ip link set in master br0
       ip netns exec "$ns" ip link set out master br0
