@@ -60,7 +60,7 @@ struct e2nf_port_stats {
 struct e2nf_shared {
     uint32_t abi;
     uint32_t sleeping;    /**< 1 while the NF waits in e2nf_wait(): wake it */
-    uint64_t heartbeat;   /**< TSC of the NF's last poll: e2d's hang detector */
+    uint64_t heartbeat;   /**< counts the NF's polls: e2d's hang detector watches it move */
     uint64_t busy_cycles; /**< time from a poll that got packets to the next poll */
     uint64_t freed;       /**< packets the NF freed itself (e2nf_drop) */
     double load;          /**< the NF's own estimate 0..1, or < 0 when it gives none */

@@ -51,20 +51,29 @@ static int first_cpu(void)
     return 0;
 }
 
-static int start_eal(const json_t *reply, const struct e2nf_opts *o, const char *name, struct e2_err *err)
+static int start_eal(const json_t *reply, const struct e2nf_opts *o, const char *name,
+                     struct e2_err *err)
 {
     static char prog[64], prefix[128], lcores[64];
     snprintf(prog, sizeof(prog), "e2nf-%s", name);
-    snprintf(prefix, sizeof(prefix), "--file-prefix=%s", json_string_value(json_object_get(reply, "file_prefix")));
-    snprintf(lcores, sizeof(lcores), "--lcores=%lld@%d", (long long)json_integer_value(json_object_get(reply, "lcore")),
+    snprintf(prefix, sizeof(prefix), "--file-prefix=%s",
+             json_string_value(json_object_get(reply, "file_prefix")));
+    snprintf(lcores, sizeof(lcores), "--lcores=%lld@%d",
+             (long long)json_integer_value(json_object_get(reply, "lcore")),
              o && o->cpu >= 0 ? o->cpu : first_cpu());
-    char *argv[64] = {prog, "--proc-type=secondary", prefix, lcores, "--no-pci", "--no-telemetry",
+    char *argv[64] = {prog,
+                      "--proc-type=secondary",
+                      prefix,
+                      lcores,
+                      "--no-pci",
+                      "--no-telemetry",
                       "--log-level=lib.eal:error"};
     int argc = 7;
     for (int i = 0; o && i < o->eal_argc && argc < 63; i++) argv[argc++] = o->eal_argv[i];
     argv[argc] = NULL;
     if (rte_eal_init(argc, argv) < 0)
-        return e2_err_set(err, rte_errno, "NF '%s': cannot join e2d's shared memory (DPDK secondary process): %s",
+        return e2_err_set(err, rte_errno,
+                          "NF '%s': cannot join e2d's shared memory (DPDK secondary process): %s",
                           name, rte_strerror(rte_errno));
     return 0;
 }
@@ -79,7 +88,8 @@ static int lookup(struct e2nf *nf, uint32_t token, struct e2_err *err)
             e2nf_ring_name(name, sizeof(name), token, p, q, 'o');
             nf->tx[p][q] = rte_ring_lookup(name);
             if (!nf->rx[p][q] || !nf->tx[p][q])
-                return e2_err_set(err, ENOENT, "e2d's rings for port '%s' are missing", nf->port_names[p]);
+                return e2_err_set(err, ENOENT, "e2d's rings for port '%s' are missing",
+                                  nf->port_names[p]);
         }
     }
     e2nf_shared_name(name, sizeof(name), token);
@@ -92,7 +102,8 @@ static int lookup(struct e2nf *nf, uint32_t token, struct e2_err *err)
         return e2_err_set(err, ENOENT, "e2d's shared objects for this NF are missing");
     nf->shared = mz->addr;
     if (nf->shared->abi != E2NF_ABI_VERSION)
-        return e2_err_set(err, EPROTO, "shared statistics have ABI %u, expected %u", nf->shared->abi, E2NF_ABI_VERSION);
+        return e2_err_set(err, EPROTO, "shared statistics have ABI %u, expected %u",
+                          nf->shared->abi, E2NF_ABI_VERSION);
     return 0;
 }
 
@@ -101,15 +112,19 @@ static int take_reply(struct e2nf *nf, const json_t *reply, struct e2_err *err)
     const json_t *ports = json_object_get(reply, "ports");
     nf->n_ports = (unsigned)json_array_size(ports);
     nf->queues = (unsigned)json_integer_value(json_object_get(reply, "queues"));
-    if (nf->n_ports == 0 || nf->n_ports > E2NF_PORTS_MAX || nf->queues == 0 || nf->queues > E2NF_QUEUES_MAX)
-        return e2_err_set(err, EPROTO, "e2d's attach reply has %u ports and %u queues", nf->n_ports, nf->queues);
+    if (nf->n_ports == 0 || nf->n_ports > E2NF_PORTS_MAX || nf->queues == 0 ||
+        nf->queues > E2NF_QUEUES_MAX)
+        return e2_err_set(err, EPROTO, "e2d's attach reply has %u ports and %u queues", nf->n_ports,
+                          nf->queues);
     for (unsigned p = 0; p < nf->n_ports; p++)
-        snprintf(nf->port_names[p], E2NF_NAME_MAX, "%s", json_string_value(json_array_get(ports, p)));
+        snprintf(nf->port_names[p], E2NF_NAME_MAX, "%s",
+                 json_string_value(json_array_get(ports, p)));
     nf->tags = json_incref(json_object_get(reply, "tags"));
     return 0;
 }
 
-int e2nf_attach(const char *instance, const struct e2nf_opts *o, struct e2nf **out, struct e2_err *err)
+int e2nf_attach(const char *instance, const struct e2nf_opts *o, struct e2nf **out,
+                struct e2_err *err)
 {
     const char *sock = o && o->socket ? o->socket : getenv("E2D_SOCKET");
     struct e2nf *nf = calloc(1, sizeof(*nf));
@@ -121,8 +136,8 @@ int e2nf_attach(const char *instance, const struct e2nf_opts *o, struct e2nf **o
         free(nf);
         return err ? err->code : -ENOTCONN;
     }
-    json_t *req = json_pack("{s:s, s:s, s:i, s:i}", "op", "nf_attach", "name", instance, "abi", E2NF_ABI_VERSION, "pid",
-                            (int)getpid());
+    json_t *req = json_pack("{s:s, s:s, s:i, s:i}", "op", "nf_attach", "name", instance, "abi",
+                            E2NF_ABI_VERSION, "pid", (int)getpid());
     json_t *reply = NULL;
     int fds[2], n_fds = 0;
     int rc = e2_client_call_fds(nf->ctl, req, &reply, fds, 2, &n_fds, err);
@@ -147,7 +162,7 @@ int e2nf_attach(const char *instance, const struct e2nf_opts *o, struct e2nf **o
         return rc;
     }
     nf->shared->load = -1;
-    nf->shared->heartbeat = rte_rdtsc();
+    nf->shared->heartbeat++;
     *out = nf;
     return 0;
 }
@@ -160,7 +175,7 @@ static void flush_tx(struct e2nf *nf, unsigned ms)
         for (unsigned p = 0; p < nf->n_ports; p++)
             for (unsigned q = 0; q < nf->queues; q++) left += rte_ring_count(nf->tx[p][q]);
         if (!left) return;
-        nf->shared->heartbeat = rte_rdtsc();
+        nf->shared->heartbeat++;
         usleep(1000);
     }
 }
@@ -171,7 +186,8 @@ void e2nf_detach(struct e2nf *nf)
     flush_tx(nf, 1000);
     json_t *req = json_pack("{s:s}", "op", "nf_detach"), *r = NULL;
     struct e2_err err;
-    if (e2_client_call(nf->ctl, req, &r, &err) != 0) fprintf(stderr, "e2nf %s: detach: %s\n", nf->name, err.msg);
+    if (e2_client_call(nf->ctl, req, &r, &err) != 0)
+        fprintf(stderr, "e2nf %s: detach: %s\n", nf->name, err.msg);
     json_decref(req);
     json_decref(r);
     e2_client_close(nf->ctl);
@@ -215,7 +231,8 @@ int e2nf_tag(const struct e2nf *nf, const char *name)
 {
     size_t i;
     json_t *t;
-    json_array_foreach(nf->tags, i, t) {
+    json_array_foreach(nf->tags, i, t)
+    {
         if (strcmp(json_string_value(json_object_get(t, "name")), name) == 0)
             return (int)json_integer_value(json_object_get(t, "slot"));
     }
@@ -229,22 +246,30 @@ struct rte_mempool *e2nf_pktpool(const struct e2nf *nf)
 
 /* ---- packets ---- */
 
-uint16_t e2nf_rx_burst(struct e2nf *nf, unsigned port, unsigned queue, struct rte_mbuf **pkts, uint16_t n)
+uint16_t e2nf_rx_burst(struct e2nf *nf, unsigned port, unsigned queue, struct rte_mbuf **pkts,
+                       uint16_t n)
 {
     uint16_t got = (uint16_t)rte_ring_sc_dequeue_burst(nf->rx[port][queue], (void **)pkts, n, NULL);
-    uint64_t now = rte_rdtsc();
     struct e2nf_shared *s = nf->shared;
-    if (nf->last_got) __atomic_store_n(&s->busy_cycles, s->busy_cycles + (now - nf->last_poll), __ATOMIC_RELAXED);
-    nf->last_poll = now;
+    __atomic_store_n(&s->heartbeat, s->heartbeat + 1, __ATOMIC_RELAXED);
+    /* busy time: from a poll that got packets to the next poll; idle polls read no clock */
+    if (got || nf->last_got) {
+        uint64_t now = rte_rdtsc();
+        if (nf->last_got)
+            __atomic_store_n(&s->busy_cycles, s->busy_cycles + (now - nf->last_poll),
+                             __ATOMIC_RELAXED);
+        nf->last_poll = now;
+    }
     nf->last_got = got > 0;
-    __atomic_store_n(&s->heartbeat, now, __ATOMIC_RELAXED);
     if (got) __atomic_store_n(&s->port[port].rx, s->port[port].rx + got, __ATOMIC_RELAXED);
     return got;
 }
 
-uint16_t e2nf_tx_burst(struct e2nf *nf, unsigned port, unsigned queue, struct rte_mbuf **pkts, uint16_t n)
+uint16_t e2nf_tx_burst(struct e2nf *nf, unsigned port, unsigned queue, struct rte_mbuf **pkts,
+                       uint16_t n)
 {
-    uint16_t sent = (uint16_t)rte_ring_sp_enqueue_burst(nf->tx[port][queue], (void **)pkts, n, NULL);
+    uint16_t sent =
+        (uint16_t)rte_ring_sp_enqueue_burst(nf->tx[port][queue], (void **)pkts, n, NULL);
     struct e2nf_port_stats *ps = &nf->shared->port[port];
     __atomic_store_n(&ps->tx, ps->tx + sent, __ATOMIC_RELAXED);
     if (sent < n) __atomic_store_n(&ps->tx_full, ps->tx_full + (n - sent), __ATOMIC_RELAXED);
@@ -277,7 +302,8 @@ int e2nf_wait(struct e2nf *nf, unsigned timeout_us)
         return 1;
     }
     struct pollfd pfd = {.fd = nf->wake_fd, .events = POLLIN};
-    struct timespec ts = {.tv_sec = timeout_us / 1000000, .tv_nsec = (long)(timeout_us % 1000000) * 1000};
+    struct timespec ts = {.tv_sec = timeout_us / 1000000,
+                          .tv_nsec = (long)(timeout_us % 1000000) * 1000};
     int woke = ppoll(&pfd, 1, &ts, NULL) > 0;
     if (woke) {
         uint64_t v;
@@ -286,15 +312,18 @@ int e2nf_wait(struct e2nf *nf, unsigned timeout_us)
     }
     __atomic_store_n(&s->sleeping, 0, __ATOMIC_RELAXED);
     nf->last_got = false;
-    __atomic_store_n(&s->heartbeat, rte_rdtsc(), __ATOMIC_RELAXED);
+    __atomic_store_n(&s->heartbeat, s->heartbeat + 1, __ATOMIC_RELAXED);
     return woke || work_waiting(nf);
 }
 
-int e2nf_signal_send(struct e2nf *nf, const char *to, uint32_t type, const void *data, size_t len, struct e2_err *err)
+int e2nf_signal_send(struct e2nf *nf, const char *to, uint32_t type, const void *data, size_t len,
+                     struct e2_err *err)
 {
-    if (len > E2NF_SIGNAL_DATA) return e2_err_set(err, E2BIG, "a signal carries at most %d bytes", E2NF_SIGNAL_DATA);
+    if (len > E2NF_SIGNAL_DATA)
+        return e2_err_set(err, E2BIG, "a signal carries at most %d bytes", E2NF_SIGNAL_DATA);
     struct e2nf_signal *s;
-    if (rte_mempool_get(nf->sig_pool, (void **)&s) != 0) return e2_err_set(err, ENOBUFS, "no free signal buffers");
+    if (rte_mempool_get(nf->sig_pool, (void **)&s) != 0)
+        return e2_err_set(err, ENOBUFS, "no free signal buffers");
     memset(s, 0, sizeof(*s));
     s->type = type;
     s->len = (uint16_t)len;
