@@ -23,6 +23,7 @@ struct e2_bdd_mgr {
     struct cache_entry *cache;
     uint32_t cache_mask;
     uint32_t n_vars;
+    uint64_t steps, max_steps; /* ite/restrict recursions: a time budget */
     bool failed;
 };
 
@@ -39,7 +40,8 @@ struct e2_bdd_mgr *e2_bdd_new(uint32_t max_nodes)
     struct e2_bdd_mgr *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
     m->max_nodes = max_nodes < 1024 ? 1024 : max_nodes;
-    m->cap_nodes = 1u << 12;
+    m->max_steps = UINT64_MAX;
+    m->cap_nodes = m->max_nodes < (1u << 12) ? m->max_nodes : 1u << 12;
     m->unique_mask = (1u << 13) - 1;
     m->cache_mask = (1u << 14) - 1;
     m->nodes = malloc(m->cap_nodes * sizeof(*m->nodes));
@@ -53,6 +55,16 @@ struct e2_bdd_mgr *e2_bdd_new(uint32_t max_nodes)
     m->nodes[1] = (struct node){TERMINAL_VAR, 1, 1};
     m->n_nodes = 2;
     return m;
+}
+
+void e2_bdd_set_step_limit(struct e2_bdd_mgr *m, uint64_t steps)
+{
+    m->max_steps = steps;
+}
+
+uint64_t e2_bdd_steps(const struct e2_bdd_mgr *m)
+{
+    return m->steps;
 }
 
 void e2_bdd_free(struct e2_bdd_mgr *m)
@@ -166,7 +178,10 @@ e2_bdd e2_bdd_ite(struct e2_bdd_mgr *m, e2_bdd f, e2_bdd g, e2_bdd h)
     if (f == E2_BDD_FALSE) return h;
     if (g == h) return g;
     if (g == E2_BDD_TRUE && h == E2_BDD_FALSE) return f;
-    if (m->failed) return E2_BDD_FALSE;
+    if (m->failed || ++m->steps > m->max_steps) {
+        m->failed = true;
+        return E2_BDD_FALSE;
+    }
     uint32_t slot = hash3(f, g, h) & m->cache_mask;
     struct cache_entry *c = &m->cache[slot];
     if (c->f == f && c->g == g && c->h == h && c->r) return c->r - 1;
@@ -203,6 +218,53 @@ e2_bdd e2_bdd_not(struct e2_bdd_mgr *m, e2_bdd a)
 e2_bdd e2_bdd_diff(struct e2_bdd_mgr *m, e2_bdd a, e2_bdd b)
 {
     return e2_bdd_ite(m, b, E2_BDD_FALSE, a);
+}
+
+e2_bdd e2_bdd_restrict(struct e2_bdd_mgr *m, e2_bdd f, uint32_t v, bool val)
+{
+    uint32_t fv = m->nodes[f].var;
+    if (fv > v) return f; /* terminals have the largest var */
+    if (fv == v) return val ? m->nodes[f].hi : m->nodes[f].lo;
+    if (m->failed) return E2_BDD_FALSE;
+    /* Cache key: h = UINT32_MAX - val never names a node. */
+    uint32_t g = v, h = UINT32_MAX - (uint32_t)val;
+    struct cache_entry *c = &m->cache[hash3(f, g, h) & m->cache_mask];
+    if (c->f == f && c->g == g && c->h == h && c->r) return c->r - 1;
+    e2_bdd lo = e2_bdd_restrict(m, m->nodes[f].lo, v, val);
+    e2_bdd hi = e2_bdd_restrict(m, m->nodes[f].hi, v, val);
+    e2_bdd r = mk(m, fv, lo, hi);
+    if (m->failed) return E2_BDD_FALSE;
+    c = &m->cache[hash3(f, g, h) & m->cache_mask];
+    *c = (struct cache_entry){f, g, h, r + 1};
+    return r;
+}
+
+/* Depth-first walk marking nodes in @seen; records each variable once. */
+static void support_walk(const struct e2_bdd_mgr *m, e2_bdd f, uint8_t *seen, uint8_t *var_seen)
+{
+    while (f > E2_BDD_TRUE && !seen[f]) {
+        seen[f] = 1;
+        var_seen[m->nodes[f].var] = 1;
+        support_walk(m, m->nodes[f].lo, seen, var_seen);
+        f = m->nodes[f].hi;
+    }
+}
+
+size_t e2_bdd_support(const struct e2_bdd_mgr *m, e2_bdd f, uint32_t *vars, size_t max)
+{
+    uint8_t *seen = calloc(m->n_nodes, 1), *var_seen = calloc(m->n_vars + 1, 1);
+    size_t n = 0;
+    if (seen && var_seen) {
+        support_walk(m, f, seen, var_seen);
+        for (uint32_t v = 0; v < m->n_vars; v++) {
+            if (!var_seen[v]) continue;
+            if (n < max) vars[n] = v;
+            n++;
+        }
+    }
+    free(seen);
+    free(var_seen);
+    return n;
 }
 
 bool e2_bdd_eval(const struct e2_bdd_mgr *m, e2_bdd f, const uint8_t *bits)

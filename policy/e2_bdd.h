@@ -28,6 +28,15 @@ struct e2_bdd_mgr *e2_bdd_new(uint32_t max_nodes);
 
 void e2_bdd_free(struct e2_bdd_mgr *m);
 
+/**
+ * Bound the work: after @steps recursive steps in total the manager fails
+ * as it does at its node limit (a time budget; the default is unbounded).
+ */
+void e2_bdd_set_step_limit(struct e2_bdd_mgr *m, uint64_t steps);
+
+/** Recursive steps taken so far. */
+uint64_t e2_bdd_steps(const struct e2_bdd_mgr *m);
+
 /** Add @n variables; returns the index of the first. */
 uint32_t e2_bdd_add_vars(struct e2_bdd_mgr *m, uint32_t n);
 
@@ -42,6 +51,15 @@ e2_bdd e2_bdd_or(struct e2_bdd_mgr *m, e2_bdd a, e2_bdd b);
 e2_bdd e2_bdd_not(struct e2_bdd_mgr *m, e2_bdd a);
 /** a AND NOT b */
 e2_bdd e2_bdd_diff(struct e2_bdd_mgr *m, e2_bdd a, e2_bdd b);
+
+/** @f with variable @v fixed to @val (the cofactor). */
+e2_bdd e2_bdd_restrict(struct e2_bdd_mgr *m, e2_bdd f, uint32_t v, bool val);
+
+/**
+ * The variables @f tests, ascending, into @vars (at most @max of them).
+ * @return how many there are (may exceed @max: then only @max were stored).
+ */
+size_t e2_bdd_support(const struct e2_bdd_mgr *m, e2_bdd f, uint32_t *vars, size_t max);
 
 /** True once the node limit was hit: results since then are not to be trusted. */
 bool e2_bdd_failed(const struct e2_bdd_mgr *m);

@@ -18,28 +18,33 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "e2_filter.h"
+#include "traces.h"
 
-struct packet {
-    struct pcap_pkthdr h;
-    uint8_t *data;
-};
+static struct traces traces;
+static struct exprs exprs;
 
-static struct packet *packets;
-static size_t n_packets;
-static char **exprs;
-static size_t n_exprs;
-
-static void add_expr(const char *e)
+static int setup(void **state)
 {
-    exprs = realloc(exprs, (n_exprs + 1) * sizeof(*exprs));
-    exprs[n_exprs++] = strdup(e);
+    (void)state;
+    traces_load(E2_TESTDATA, &traces);
+    exprs_load(E2_TESTDATA "/filters.txt", &exprs);
+    printf("differential test: %zu expressions (%zu listed), %zu packets from %zu traces\n",
+           exprs.n, exprs.listed, traces.n, traces.files);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    traces_free(&traces);
+    exprs_free(&exprs);
+    return 0;
 }
 
 static size_t read_lines(const char *path, void (*each)(const char *))
@@ -58,89 +63,29 @@ static size_t read_lines(const char *path, void (*each)(const char *))
     return n;
 }
 
-static void load_trace(const char *path)
-{
-    char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(path, errbuf);
-    if (!p) fail_msg("%s", errbuf);
-    struct pcap_pkthdr *h;
-    const u_char *d;
-    while (pcap_next_ex(p, &h, &d) == 1) {
-        packets = realloc(packets, (n_packets + 1) * sizeof(*packets));
-        packets[n_packets].h = *h;
-        packets[n_packets].data = malloc(h->caplen ? h->caplen : 1);
-        memcpy(packets[n_packets].data, d, h->caplen);
-        n_packets++;
-    }
-    pcap_close(p);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    DIR *dir = opendir(E2_TESTDATA);
-    struct dirent *e;
-    size_t traces = 0;
-    while ((e = readdir(dir))) {
-        size_t n = strlen(e->d_name);
-        if (n < 6 || strcmp(e->d_name + n - 5, ".pcap")) continue;
-        char path[1024];
-        snprintf(path, sizeof(path), "%s/%s", E2_TESTDATA, e->d_name);
-        load_trace(path);
-        traces++;
-    }
-    closedir(dir);
-    size_t listed = read_lines(E2_TESTDATA "/filters.txt", add_expr);
-    /* Combinations: pairs picked by a fixed LCG, joined three ways. */
-    static const char *const joins[] = {"(%s) and (%s)", "(%s) or not (%s)", "not (%s) and (%s)"};
-    uint32_t x = 12345;
-    for (size_t i = 0; i < 3 * listed / 2; i++) {
-        x = x * 1103515245u + 12345u;
-        size_t a = (x >> 8) % listed;
-        x = x * 1103515245u + 12345u;
-        size_t b = (x >> 8) % listed;
-        char buf[2200];
-        snprintf(buf, sizeof(buf), joins[i % 3], exprs[a], exprs[b]);
-        add_expr(buf);
-    }
-    printf("differential test: %zu expressions (%zu listed), %zu packets from %zu traces\n",
-           n_exprs, listed, n_packets, traces);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < n_packets; i++) free(packets[i].data);
-    for (size_t i = 0; i < n_exprs; i++) free(exprs[i]);
-    free(packets);
-    free(exprs);
-    return 0;
-}
-
 static void every_expression_agrees_with_libpcap_on_every_packet(void **state)
 {
     (void)state;
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
     size_t bad_exprs = 0, checks = 0, optimizer_disagrees = 0;
-    assert_true(n_exprs >= 200);
-    assert_true(n_packets >= 1000);
-    for (size_t i = 0; i < n_exprs; i++) {
+    assert_true(exprs.n >= 200);
+    assert_true(traces.n >= 1000);
+    for (size_t i = 0; i < exprs.n; i++) {
         struct bpf_program prog, unopt;
         /* libpcap refuses a filter its optimizer proves empty; then compare with "none". */
-        bool empty = pcap_compile(dead, &prog, exprs[i], 1, PCAP_NETMASK_UNKNOWN) != 0;
+        bool empty = pcap_compile(dead, &prog, exprs.v[i], 1, PCAP_NETMASK_UNKNOWN) != 0;
         if (empty && !strstr(pcap_geterr(dead), "rejects all packets"))
-            fail_msg("libpcap refuses listed expression \"%s\": %s", exprs[i], pcap_geterr(dead));
-        if (pcap_compile(dead, &unopt, exprs[i], 0, PCAP_NETMASK_UNKNOWN))
-            fail_msg("libpcap refuses \"%s\" unoptimized: %s", exprs[i], pcap_geterr(dead));
+            fail_msg("libpcap refuses listed expression \"%s\": %s", exprs.v[i], pcap_geterr(dead));
+        if (pcap_compile(dead, &unopt, exprs.v[i], 0, PCAP_NETMASK_UNKNOWN))
+            fail_msg("libpcap refuses \"%s\" unoptimized: %s", exprs.v[i], pcap_geterr(dead));
         struct e2_filter *f = NULL;
         struct e2_err err = {0};
         struct e2_filter_src src = {"expr", 1, 1};
-        if (e2_filter_parse(exprs[i], strlen(exprs[i]), &src, NULL, &f, &err))
-            fail_msg("E2 refuses \"%s\": %s", exprs[i], err.msg);
+        if (e2_filter_parse(exprs.v[i], strlen(exprs.v[i]), &src, NULL, &f, &err))
+            fail_msg("E2 refuses \"%s\": %s", exprs.v[i], err.msg);
         size_t mismatches = 0;
-        for (size_t k = 0; k < n_packets; k++) {
-            const struct packet *pk = &packets[k];
+        for (size_t k = 0; k < traces.n; k++) {
+            const struct trace_packet *pk = &traces.p[k];
             bool want = bpf_filter(unopt.bf_insns, pk->data, pk->h.len, pk->h.caplen) != 0;
             bool opt = !empty && bpf_filter(prog.bf_insns, pk->data, pk->h.len, pk->h.caplen);
             bool got = e2_filter_eval(f, pk->data, pk->h.caplen, pk->h.len, NULL);
@@ -149,7 +94,7 @@ static void every_expression_agrees_with_libpcap_on_every_packet(void **state)
             if (want == got) continue;
             if (mismatches++ < 3)
                 print_message("MISMATCH \"%s\" packet %zu (caplen %u len %u): libpcap %d, E2 %d\n",
-                              exprs[i], k + 1, pk->h.caplen, pk->h.len, want, got);
+                              exprs.v[i], k + 1, pk->h.caplen, pk->h.len, want, got);
         }
         bad_exprs += mismatches != 0;
         if (!empty) pcap_freecode(&prog);
