@@ -14,4 +14,9 @@ struct e2ctl_verb {
     int (*run)(int argc, char **argv);
 };
 
+/* verb_policy.c */
+int e2ctl_check(int argc, char **argv);
+int e2ctl_compile(int argc, char **argv);
+int e2ctl_filter(int argc, char **argv);
+
 #endif

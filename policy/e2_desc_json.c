@@ -116,7 +116,11 @@ json_t *e2_nf_desc_to_json(const struct e2_nf_desc *d)
     json_object_set_new(o, "rewrites", names_of(e2_field_names, d->rewrites));
     if (d->flow_idle_timeout_ms) {
         char t[32];
-        snprintf(t, sizeof(t), "%llums", (unsigned long long)d->flow_idle_timeout_ms);
+        unsigned long long ms = d->flow_idle_timeout_ms;
+        if (ms % 1000)
+            snprintf(t, sizeof(t), "%llums", ms);
+        else
+            snprintf(t, sizeof(t), "%llus", ms / 1000);
         json_object_set_new(o, "flow_idle_timeout", json_string(t));
     }
     json_object_set_new(o, "offload_actions", names_of(e2_switch_action_names, d->offload_actions));

@@ -122,24 +122,24 @@ static void fill_example(const struct e2_pspace *ps, const struct template *t, c
     }
 }
 
-/* Mark what @set tests: attributes shown, class shown (cls = -1 otherwise). */
-static void mark_tested(const struct e2_pspace *ps, e2_bdd set, struct e2_example *ex)
+/* Mark what @f depends on: attributes (when @attrs) and the class. */
+static bool mark_tested(const struct e2_pspace *ps, e2_bdd f, bool attrs, struct e2_example *ex)
 {
     uint32_t n = e2_bdd_nvars(ps->m);
     uint32_t *vars = malloc((n ? n : 1) * sizeof(*vars));
     bool cls = false;
-    if (!vars) return;
-    size_t got = e2_bdd_support(ps->m, set, vars, n);
+    if (!vars) return false;
+    size_t got = e2_bdd_support(ps->m, f, vars, n);
     for (size_t i = 0; i < got && i < n; i++) {
         const struct e2_pspace_var *k = &ps->var_kind[vars[i]];
-        if (k->kind == PV_ATTR && k->what < ex->n_attr) ex->attr[k->what].shown = true;
+        if (attrs && k->kind == PV_ATTR && k->what < ex->n_attr) ex->attr[k->what].shown = true;
         cls |= k->kind == PV_CLASS;
     }
-    if (!cls) ex->cls = -1;
     free(vars);
+    return cls;
 }
 
-int e2_pspace_example(struct e2_pspace *ps, e2_bdd set, struct e2_example *ex)
+int e2_pspace_example(struct e2_pspace *ps, e2_bdd set, e2_bdd tested, struct e2_example *ex)
 {
     if (set == E2_BDD_FALSE) return -ENOENT;
     uint32_t n = e2_bdd_nvars(ps->m);
@@ -157,7 +157,8 @@ int e2_pspace_example(struct e2_pspace *ps, e2_bdd set, struct e2_example *ex)
     prefer(ps, t, bits);
     e2_bdd_sat_prefer(ps->m, chosen, bits);
     fill_example(ps, t, bits, ex);
-    mark_tested(ps, set, ex);
+    bool cls = mark_tested(ps, tested, true, ex);
+    if (!(mark_tested(ps, set, false, ex) || cls)) ex->cls = -1;
     free(bits);
     return 0;
 }

@@ -27,6 +27,73 @@ int e2_filter_parse(const char *text, size_t len, const struct e2_filter_src *sr
     return 0;
 }
 
+static struct e2_arith *arith_copy(const struct e2_arith *a, bool *oom)
+{
+    if (!a) return NULL;
+    struct e2_arith *c = malloc(sizeof(*c));
+    if (!c) {
+        *oom = true;
+        return NULL;
+    }
+    *c = *a;
+    c->a = arith_copy(a->a, oom);
+    c->b = arith_copy(a->b, oom);
+    return c;
+}
+
+static struct e2_ast *ast_copy(const struct e2_ast *a, bool *oom)
+{
+    if (!a) return NULL;
+    struct e2_ast *c = malloc(sizeof(*c));
+    if (!c) {
+        *oom = true;
+        return NULL;
+    }
+    *c = *a;
+    c->l = ast_copy(a->l, oom);
+    c->r = ast_copy(a->r, oom);
+    c->a = arith_copy(a->a, oom);
+    c->b = arith_copy(a->b, oom);
+    c->ref = a->ref ? strdup(a->ref) : NULL;
+    c->str = a->str ? strdup(a->str) : NULL;
+    *oom |= (a->ref && !c->ref) || (a->str && !c->str);
+    return c;
+}
+
+static bool ast_has_vlan(const struct e2_ast *a)
+{
+    return a && (a->kind == A_VLAN || ast_has_vlan(a->l) || ast_has_vlan(a->r));
+}
+
+int e2_filter_or(const struct e2_filter *a, const struct e2_filter *b, struct e2_filter **out,
+                 struct e2_err *err)
+{
+    static const struct e2_filter_src src = {"filter", 0, 0};
+    if (ast_has_vlan(a->ast))
+        return e2_err_set(err, ENOTSUP,
+                          "a filter with 'vlan' cannot be joined with another: "
+                          "libpcap would shift the other's offsets");
+    struct e2_filter *f = calloc(1, sizeof(*f));
+    if (!f) return e2_err_set(err, ENOMEM, "out of memory");
+    bool oom = false;
+    if (a->ast && b->ast) {
+        f->ast = calloc(1, sizeof(*f->ast));
+        if (f->ast) {
+            f->ast->kind = A_OR;
+            f->ast->l = ast_copy(a->ast, &oom);
+            f->ast->r = ast_copy(b->ast, &oom);
+        }
+        oom |= !f->ast;
+    }
+    int rc = oom ? e2_err_set(err, ENOMEM, "out of memory") : e2_filter_lower(f, &src, err);
+    if (rc) {
+        e2_filter_free(f);
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
 void e2_filter_free(struct e2_filter *f)
 {
     if (!f) return;

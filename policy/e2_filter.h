@@ -69,7 +69,8 @@ struct e2_filter_scope {
     int (*address)(void *ctx, const char *name, struct e2_addr *out);
     /**
      * NF type -> its description. Return 0 with *out set; *out may be NULL for a
-     * type that exists but has no description; -ENOENT when no such type.
+     * type that exists but has no description; -ENOENT when no such type;
+     * -EISDIR when @type is an instance name rather than a type.
      */
     int (*nf_type)(void *ctx, const char *type, const struct e2_nf_desc **out);
     struct e2_attr_table *attrs; /**< where attribute terms get their slots */
@@ -92,6 +93,13 @@ int e2_filter_parse(const char *text, size_t len, const struct e2_filter_src *sr
                     struct e2_err *err);
 
 void e2_filter_free(struct e2_filter *f);
+
+/**
+ * A new filter accepting what @a or @b accepts ("(a) or (b)"). Refused with
+ * -ENOTSUP when @a contains `vlan`: libpcap would shift @b's offsets.
+ */
+int e2_filter_or(const struct e2_filter *a, const struct e2_filter *b, struct e2_filter **out,
+                 struct e2_err *err);
 
 /** True for the empty filter (takes every packet). */
 bool e2_filter_is_empty(const struct e2_filter *f);

@@ -663,7 +663,12 @@ static int resolve_attr(struct parser *p, const struct e2_tok *t, const struct e
     const char *dot = strchr(t->text, '.');
     snprintf(type, sizeof(type), "%.*s", (int)(dot - t->text), t->text);
     const struct e2_nf_desc *d = NULL;
-    if (!p->scope || !p->scope->nf_type || p->scope->nf_type(p->scope->ctx, type, &d) < 0)
+    int rc = p->scope && p->scope->nf_type ? p->scope->nf_type(p->scope->ctx, type, &d) : -ENOENT;
+    if (rc == -EISDIR)
+        return fail_at(p, t, EINVAL,
+                       "'%s': '%s' is an NF instance; name attributes by NF type (TYPE.%s)",
+                       t->text, type, dot + 1);
+    if (rc < 0)
         return fail_at(p, t, EINVAL, "'%s': '%s' is not an NF type of this policy", t->text, type);
     if (!d)
         return fail_at(p, t, EINVAL, "'%s': NF type '%s' has no description (see --nf-dir)",

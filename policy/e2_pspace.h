@@ -75,9 +75,11 @@ struct e2_example {
 
 /**
  * A packet in @set, as ordinary as possible (IPv4/TCP if the set allows it,
- * then UDP, IPv6, ICMP, ARP...). @return 0, or -ENOENT for the empty set.
+ * then UDP, IPv6, ICMP, ARP...). Its description will list the attributes
+ * @tested depends on (e.g. the filters that decided), and the class when
+ * @set or @tested depends on it. @return 0, or -ENOENT for the empty set.
  */
-int e2_pspace_example(struct e2_pspace *ps, e2_bdd set, struct e2_example *ex);
+int e2_pspace_example(struct e2_pspace *ps, e2_bdd set, e2_bdd tested, struct e2_example *ex);
 
 /**
  * One line describing @ex: "IPv4 10.0.0.1:1024 > 10.0.0.2:80 TCP [S], FW.safe=true".

@@ -179,8 +179,10 @@ e2_bdd e2_pspace_attr_on_port(struct e2_pspace *ps, unsigned slot, int port)
     const struct e2_nf_attr *a = ps->attrs->slots[slot].attr;
     struct e2_pspace_slot *s = slot_vars(ps, slot);
     e2_bdd set = E2_BDD_FALSE;
-    for (size_t i = 0; i < a->n_values; i++)
-        if (a->values[i].port == port) set = e2_bdd_or(ps->m, set, code_is(ps, s, i));
+    for (size_t i = 0; i < a->n_values; i++) {
+        uint64_t code = a->type == E2_ATTR_BOOL ? (uint64_t)a->values[i].num : i;
+        if (a->values[i].port == port) set = e2_bdd_or(ps->m, set, code_is(ps, s, code));
+    }
     return e2_bdd_and(ps->m, present(ps, s), set);
 }
 

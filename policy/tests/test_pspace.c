@@ -105,8 +105,8 @@ static void check_example(struct e2_pspace *ps, const struct e2_filter *f, e2_bd
                           const char *text)
 {
     struct e2_example ex;
-    if (ps->n_bytes > sizeof(ex.frame)) return;  /* reads beyond any example frame */
-    if (e2_pspace_example(ps, set, &ex)) return; /* empty: nothing to draw */
+    if (ps->n_bytes > sizeof(ex.frame)) return;       /* reads beyond any example frame */
+    if (e2_pspace_example(ps, set, set, &ex)) return; /* empty: nothing to draw */
     bool got = e2_filter_eval(f, ex.frame, sizeof(ex.frame), ex.wirelen, NULL);
     if (got != want) {
         char d[512];
@@ -143,7 +143,7 @@ static void example_prefers_ordinary_tcp_and_reads_well(void **state)
     struct e2_err err;
     assert_int_equal(e2_pspace_filter(ps, f, &set, &err), 0);
     struct e2_example ex;
-    assert_int_equal(e2_pspace_example(ps, set, &ex), 0);
+    assert_int_equal(e2_pspace_example(ps, set, set, &ex), 0);
     char d[256];
     e2_pspace_describe(ps, &ex, NULL, NULL, d, sizeof(d));
     assert_string_equal(d, "IPv4 11.0.0.1:1024 > 10.0.0.2:80 tcp [S]");
