@@ -138,10 +138,13 @@ bool e2_filter_eval(const struct e2_filter *f, const uint8_t *frame, uint32_t ca
 /**
  * The header-only residue of @f for the attribute values @known gives (e.g.
  * the value an output vport carries), as text pcap_compile() accepts.
- * Attribute terms become true/false and the expression is simplified.
- * @return length of the text, or -ENOTSUP when an attribute is unknown to
- * @known or a `vlan` primitive would vanish (its offset shift matters), with
- * @err saying which; -ENOSPC when @buf is too small.
+ * Attribute terms become true/false and the expression is simplified. The
+ * callback of @known returns 0 with a value, -ENOENT for "not set" (terms on
+ * it are false), anything else (e.g. -ENODATA) for "not known here".
+ * An always-false residue prints as "1 = 0", an always-true one as "".
+ * @return length of the text, or -ENOTSUP when an attribute is not known or
+ * a `vlan` primitive would vanish (its offset shift matters), with @err
+ * saying which; -ENOSPC when @buf is too small.
  */
 int e2_filter_print_pcap(const struct e2_filter *f, const struct e2_filter_env *known, char *buf,
                          size_t len, struct e2_err *err);

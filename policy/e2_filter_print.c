@@ -189,10 +189,10 @@ static bool has_vlan(const struct e2_ast *a)
 static int attr_known(struct resid *r, const struct e2_ast *a)
 {
     struct e2_attr_val v = {0};
-    int rc = r->env->attr ? r->env->attr(r->env->ctx, a->slot, &v) : -ENOENT;
-    if (rc == -ENOENT && !r->bad)
+    int rc = r->env->attr ? r->env->attr(r->env->ctx, a->slot, &v) : -ENODATA;
+    if (rc && rc != -ENOENT && !r->bad)
         r->bad = e2_err_set(r->err, ENOTSUP, "no value given for attribute %s", a->ref);
-    if (rc) return R_FALSE;
+    if (rc) return R_FALSE; /* -ENOENT: not set, so every term on it is false */
     /* Evaluate the one term with the evaluator's rules. */
     struct e2_ir n = {.kind = IR_ATTR,
                       .slot = a->slot,

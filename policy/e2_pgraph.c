@@ -281,6 +281,7 @@ static int cycle_from(const struct e2_pgraph *g, const struct e2_pipelet *pl, un
     for (size_t i = 0; i < pl->n_edges; i++) {
         if (find_node(g, pl->edges[i].src) != (int)v) continue;
         unsigned d = (unsigned)find_node(g, pl->edges[i].dst);
+        if (g->nodes[d].kind == E2_NODE_PORT) continue; /* leaves the rack: no way back */
         if (colour[d] == 1 || (colour[d] == 0 && cycle_from(g, pl, d, colour, edge))) {
             if (*edge == SIZE_MAX) *edge = i;
             return 1;

@@ -71,12 +71,14 @@ static const char *class_name(void *ctx, unsigned cls)
     return buf;
 }
 
-static void example(struct check *c, e2_bdd set, e2_bdd tested, char *buf, size_t len)
+/* An example packet of @set; at a Port (@at_port) packets have no class yet. */
+static void example(struct check *c, e2_bdd set, e2_bdd tested, bool at_port, char *buf, size_t len)
 {
     struct e2_example *ex = malloc(sizeof(*ex));
     if (!ex || e2_pspace_example(c->ps, set, tested, ex)) {
         snprintf(buf, len, "(no example)");
     } else {
+        if (at_port) ex->cls = -1;
         e2_pspace_describe(c->ps, ex, class_name, c, buf, len);
     }
     free(ex);
@@ -213,7 +215,8 @@ static int overlaps(struct check *c, unsigned v, bool fix, bool report)
             }
             if (!report) continue;
             char pkt[768], la[128], lb[128];
-            example(c, both, e2_bdd_or(c->m, c->f[a], c->f[b]), pkt, sizeof(pkt));
+            example(c, both, e2_bdd_or(c->m, c->f[a], c->f[b]), n->kind == E2_NODE_PORT, pkt,
+                    sizeof(pkt));
             diag(c, "%s: error: node '%s': %s and %s both take packets such as: %s%s", g->file,
                  n->name, edge_label(c, a, la, sizeof(la)), edge_label(c, b, lb, sizeof(lb)), pkt,
                  n->kind == E2_NODE_PORT
@@ -264,7 +267,7 @@ static void check_complete(struct check *c)
                  g->file, n->name, n->name);
             continue;
         }
-        example(c, gap, covered, pkt, sizeof(pkt));
+        example(c, gap, covered, n->kind == E2_NODE_PORT, pkt, sizeof(pkt));
         diag(c,
              "%s: error: node '%s': packets such as %s have no destination (no out-edge takes "
              "them; add an edge, e.g. to Drop)",
