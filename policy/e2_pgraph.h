@@ -75,6 +75,7 @@ struct e2_pgraph {
     struct e2_addr *addrs; /* Address declarations, parallel to addr_names */
     char **addr_names;
     size_t n_addrs;
+    uint64_t check_steps; /* e2_pgraph_check()'s BDD work budget; 0: E2_PSPACE_STEPS */
 };
 
 /** Problems found by the checker, one line each ("FILE: error: ..."). */

@@ -327,6 +327,7 @@ static int setup(struct check *c)
     c->root_of = calloc(g->n_edges + 1, sizeof(*c->root_of));
     if (!c->ps || !c->f || !c->universe || !c->cls_of_edge || !c->root_of) return -ENOMEM;
     c->m = e2_pspace_mgr(c->ps);
+    if (g->check_steps) e2_bdd_set_step_limit(c->m, g->check_steps);
     for (unsigned e = 0; e < g->n_edges; e++) {
         c->cls_of_edge[e] = g->edges[e].root ? (int)c->n_cls : -1;
         if (g->edges[e].root) c->root_of[c->n_cls++] = e;

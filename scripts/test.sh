@@ -35,4 +35,10 @@ if [ "$asan" -eq 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$top/build-asan" --output-on-failure -j "$jobs" -L unit "${filter[@]}"
 fi
+if command -v clang >/dev/null; then
+  echo "== fuzzers (clang, libFuzzer + ASan/UBSan, a few seconds each) =="
+  cmake -S "$top" -B "$top/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DE2_SANITIZE=ON >/dev/null
+  cmake --build "$top/build-fuzz" -j "$jobs" --target fuzz_policy fuzz_filter
+  ctest --test-dir "$top/build-fuzz" --output-on-failure -L fuzz
+fi
 echo "== all tests passed =="

@@ -40,8 +40,8 @@ expect "ambiguity" 1 "$e2ctl" check "$tmp/amb.e2" --nf-dir "$ex/nf"
 grep_out err "^$tmp/amb.e2: error: node 'a': edge 0 \(a -> n, line 3\) and edge 1 \(a -> Drop, line 3\) both take packets such as: IPv4 .*:80 tcp"
 
 expect "compile json" 0 "$e2ctl" compile "$ex/fig14.e2" --format json
-python3 -c "import json,sys; g=json.load(open(sys.argv[1])); assert g['format']=='e2-pgraph/1' and len(g['edges'])==12" "$tmp/out" \
-  && ok "  valid pGraph JSON" || bad "  pGraph JSON"
+grep_out out '^  "format": "e2-pgraph/1",$'
+[ "$(grep -c '^      "id": ' "$tmp/out")" -eq 12 ] && ok "  12 edges" || bad "  edge count"
 expect "compile dot" 0 "$e2ctl" compile "$ex/fig14.e2" --nf-dir "$ex/nf" --format dot
 grep_out out '^digraph pgraph \{$'
 expect "compile needs --format" 2 "$e2ctl" compile "$ex/fig14.e2"
