@@ -41,9 +41,9 @@ struct e2_bdd_mgr *e2_bdd_new(uint32_t max_nodes)
     if (!m) return NULL;
     m->max_nodes = max_nodes < 1024 ? 1024 : max_nodes;
     m->max_steps = UINT64_MAX;
-    m->cap_nodes = m->max_nodes < (1u << 12) ? m->max_nodes : 1u << 12;
-    m->unique_mask = (1u << 13) - 1;
-    m->cache_mask = (1u << 14) - 1;
+    m->cap_nodes = m->max_nodes < (1u << 16) ? m->max_nodes : 1u << 16;
+    m->unique_mask = (1u << 17) - 1;
+    m->cache_mask = (1u << 18) - 1;
     m->nodes = malloc(m->cap_nodes * sizeof(*m->nodes));
     m->unique = calloc(m->unique_mask + 1, sizeof(*m->unique));
     m->cache = calloc(m->cache_mask + 1, sizeof(*m->cache));

@@ -94,13 +94,6 @@ int e2_filter_parse(const char *text, size_t len, const struct e2_filter_src *sr
 
 void e2_filter_free(struct e2_filter *f);
 
-/**
- * A new filter accepting what @a or @b accepts ("(a) or (b)"). Refused with
- * -ENOTSUP when @a contains `vlan`: libpcap would shift @b's offsets.
- */
-int e2_filter_or(const struct e2_filter *a, const struct e2_filter *b, struct e2_filter **out,
-                 struct e2_err *err);
-
 /** True for the empty filter (takes every packet). */
 bool e2_filter_is_empty(const struct e2_filter *f);
 

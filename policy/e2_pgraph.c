@@ -220,29 +220,37 @@ static int add_pipelet_ref(struct e2_pedge *e, unsigned pipelet)
     return 0;
 }
 
-/* Fold @pe into an existing edge with the same target, or append it. */
+/*
+ * Fold @pe into an existing identical edge (same target, same filter), or
+ * append it. Edges into the same target with different filters stay apart:
+ * each keeps its own pipelets, so the paper's remedy can restrict each to
+ * its own traffic class.
+ */
 static int merge_edge(struct build *b, struct e2_pedge *pe, unsigned pipelet, struct e2_pos pos)
 {
     struct e2_pgraph *g = b->g;
+    size_t n = e2_filter_print(pe->filter, NULL, 0);
+    char *text = malloc(n + 1), *other = NULL;
+    if (!text) {
+        e2_filter_free(pe->filter);
+        return oom(b);
+    }
+    e2_filter_print(pe->filter, text, n + 1);
     for (size_t i = 0; i < g->n_edges; i++) {
         struct e2_pedge *old = &g->edges[i];
-        if (!same_target(old, pe)) continue;
-        char t1[4096], t2[4096];
-        e2_filter_print(old->filter, t1, sizeof(t1));
-        e2_filter_print(pe->filter, t2, sizeof(t2));
-        if (strcmp(t1, t2)) {
-            struct e2_filter *u;
-            if (e2_filter_or(old->filter, pe->filter, &u, b->err))
-                return fail(b, pos, ENOTSUP, "cannot merge with the edge at line %d: %s",
-                            old->pos.line, b->err->msg);
-            e2_filter_free(old->filter);
-            old->filter = u;
-        }
+        if (!same_target(old, pe) || e2_filter_print(old->filter, NULL, 0) != n) continue;
+        if (!(other = realloc(other, n + 1))) break;
+        e2_filter_print(old->filter, other, n + 1);
+        if (strcmp(text, other)) continue;
+        free(text);
+        free(other);
         e2_filter_free(pe->filter);
         old->bw_bps += pe->bw_bps;
         old->has_bw |= pe->has_bw;
         return add_pipelet_ref(old, pipelet) ? oom(b) : 0;
     }
+    free(text);
+    free(other);
     struct e2_pedge *v = realloc(g->edges, (g->n_edges + 1) * sizeof(*v));
     if (!v) {
         e2_filter_free(pe->filter);

@@ -3,15 +3,17 @@
  *
  * e2_pgraph_build() resolves a parsed policy against the NF catalog (every
  * name, type, placeholder and filter, with FILE:LINE:COL errors) and merges
- * the pipelets: edges with the same source, destination and input vport
- * become one edge whose filter is the union, whose rate is the sum and which
- * remembers every pipelet it came from.
+ * the pipelets into one graph: nodes are shared, and identical edges (same
+ * source, destination, input vport and filter) become one edge whose rate is
+ * the sum and which remembers every pipelet it came from. Edges into the same
+ * destination with different filters stay parallel edges, each with its own
+ * pipelets; a packet several of them take still arrives once.
  *
  * e2_pgraph_check() proves that every packet leaving a node has exactly one
  * destination, exactly, with BDDs over header bits and attribute values:
- * out-edges are pairwise disjoint (except at a Tee) and together cover every
- * packet that can reach the node. Where two edges overlap it first applies
- * the paper's remedy: each ambiguous edge is restricted to its pipelets'
+ * out-edges into different destinations (or vports) are pairwise disjoint
+ * (except at a Tee) and together cover every packet that can reach the node. Where two edges
+ * overlap it first applies the paper's remedy: each ambiguous edge is restricted to its pipelets'
  * traffic class, i.e. to packets that entered the rack by one of those
  * pipelets' root edges (the edges leaving a Port). The dataplane tags each
  * packet with the id of the root edge it took. What remains is reported with

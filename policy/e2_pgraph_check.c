@@ -196,49 +196,94 @@ static int restrict_edge(struct check *c, unsigned e)
     return 0;
 }
 
-/* Out-edges of @v that share packets; with @fix, restrict them first. */
-static int overlaps(struct check *c, unsigned v, bool fix, bool report)
+static bool same_target(const struct e2_pedge *a, const struct e2_pedge *b)
+{
+    return a->dst == b->dst && a->dst_input == b->dst_input && a->placeholder == b->placeholder;
+}
+
+/*
+ * Out-edges of @v that share packets with an edge into another target, in
+ * O(edges) BDD operations: each edge against the union of the edges into
+ * other targets (prefix and suffix unions over the targets).
+ */
+static int ambiguous_edges(struct check *c, unsigned v, unsigned *out, size_t *n_out)
 {
     const struct e2_pgraph *g = c->g;
-    const struct e2_pnode *n = &g->nodes[v];
-    int found = 0;
-    for (unsigned a = 0; a < g->n_edges; a++) {
-        if (g->edges[a].src != v) continue;
-        for (unsigned b = a + 1; b < g->n_edges; b++) {
-            if (g->edges[b].src != v) continue;
+    size_t k = 0, t = 0;
+    unsigned *edges = malloc(g->n_edges * sizeof(*edges)),
+             *target = malloc(g->n_edges * sizeof(*target));
+    e2_bdd *group = calloc(g->n_edges + 2, sizeof(*group)),
+           *pre = calloc(g->n_edges + 2, sizeof(*pre)),
+           *post = calloc(g->n_edges + 2, sizeof(*post));
+    int rc = edges && target && group && pre && post ? 0 : -ENOMEM;
+    for (unsigned e = 0; !rc && e < g->n_edges; e++) {
+        if (g->edges[e].src != v) continue;
+        size_t j = 0;
+        while (j < k && !same_target(&g->edges[edges[j]], &g->edges[e])) j++;
+        target[k] = j < k ? target[j] : (unsigned)t++;
+        edges[k++] = e;
+        group[target[k - 1]] = e2_bdd_or(c->m, group[target[k - 1]], c->f[e]);
+    }
+    for (size_t i = 0; !rc && i < t; i++) pre[i + 1] = e2_bdd_or(c->m, pre[i], group[i]);
+    for (size_t i = t; !rc && i > 0; i--) post[i - 1] = e2_bdd_or(c->m, post[i], group[i - 1]);
+    *n_out = 0;
+    for (size_t i = 0; !rc && i < k; i++) {
+        e2_bdd others = e2_bdd_or(c->m, pre[target[i]], post[target[i] + 1]);
+        if (e2_bdd_and(c->m, c->f[edges[i]], others) == E2_BDD_FALSE) continue;
+        if (e2_bdd_and(c->m, c->universe[v], e2_bdd_and(c->m, c->f[edges[i]], others)) !=
+            E2_BDD_FALSE)
+            out[(*n_out)++] = edges[i];
+    }
+    free(edges);
+    free(target);
+    free(group);
+    free(pre);
+    free(post);
+    return rc;
+}
+
+/* Report each pair of @v's ambiguous edges that still share packets. */
+static void report_overlaps(struct check *c, unsigned v, const unsigned *amb, size_t n)
+{
+    const struct e2_pgraph *g = c->g;
+    const struct e2_pnode *node = &g->nodes[v];
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            unsigned a = amb[i], b = amb[j];
+            if (same_target(&g->edges[a], &g->edges[b])) continue;
             e2_bdd both = e2_bdd_and(c->m, c->universe[v], e2_bdd_and(c->m, c->f[a], c->f[b]));
             if (both == E2_BDD_FALSE) continue;
-            found++;
-            if (fix) {
-                if (restrict_edge(c, a) || restrict_edge(c, b)) return -ENOMEM;
-                continue;
-            }
-            if (!report) continue;
             char pkt[768], la[128], lb[128];
-            example(c, both, e2_bdd_or(c->m, c->f[a], c->f[b]), n->kind == E2_NODE_PORT, pkt,
+            example(c, both, e2_bdd_or(c->m, c->f[a], c->f[b]), node->kind == E2_NODE_PORT, pkt,
                     sizeof(pkt));
             diag(c, "%s: error: node '%s': %s and %s both take packets such as: %s%s", g->file,
-                 n->name, edge_label(c, a, la, sizeof(la)), edge_label(c, b, lb, sizeof(lb)), pkt,
-                 n->kind == E2_NODE_PORT
+                 node->name, edge_label(c, a, la, sizeof(la)), edge_label(c, b, lb, sizeof(lb)),
+                 pkt,
+                 node->kind == E2_NODE_PORT
                      ? " (they leave a Port, where packets have no traffic class yet: make "
                        "their filters disjoint)"
                      : " (restricting them to their pipelets' traffic classes does not "
                        "separate them)");
         }
     }
-    return found;
 }
 
 static void check_disjoint(struct check *c)
 {
+    unsigned *amb = malloc((c->g->n_edges + 1) * sizeof(*amb));
+    if (!amb) c->oom = true;
     for (unsigned v = 0; v < c->g->n_nodes && !c->oom; v++) {
         enum e2_node_kind k = c->g->nodes[v].kind;
+        size_t n;
         if (k == E2_NODE_TEE || k == E2_NODE_DROP) continue;
-        if (k != E2_NODE_PORT && overlaps(c, v, false, false) > 0 &&
-            overlaps(c, v, true, false) < 0)
-            c->oom = true;
-        if (overlaps(c, v, false, true) < 0) c->oom = true;
+        if (ambiguous_edges(c, v, amb, &n)) c->oom = true;
+        if (!n || c->oom) continue;
+        for (size_t i = 0; k != E2_NODE_PORT && i < n; i++)
+            if (restrict_edge(c, amb[i])) c->oom = true;
+        if (k != E2_NODE_PORT && ambiguous_edges(c, v, amb, &n)) c->oom = true;
+        if (!c->oom) report_overlaps(c, v, amb, n);
     }
+    free(amb);
 }
 
 /* ---- step 5: every packet has a destination ---- */
@@ -290,12 +335,14 @@ static void compute_src_ports(struct check *c)
             if (!strcmp(g->attrs.slots[s].nf_type, n->nf_type) &&
                 g->attrs.slots[s].attr->method == E2_ATTR_PORT)
                 slot = (int)s;
-        e2_bdd mine = e2_bdd_and(c->m, c->universe[pe->src], c->f[e]);
         for (size_t o = 0; o < outs && o < 64; o++) {
-            bool used =
-                slot < 0 ||
-                e2_bdd_and(c->m, mine, e2_pspace_attr_on_port(c->ps, (unsigned)slot, (int)o)) !=
-                    E2_BDD_FALSE;
+            bool used = slot < 0;
+            if (!used) { /* the cheap test first; the universe only when it passes */
+                e2_bdd on = e2_bdd_and(c->m, c->f[e],
+                                       e2_pspace_attr_on_port(c->ps, (unsigned)slot, (int)o));
+                used = on != E2_BDD_FALSE &&
+                       e2_bdd_and(c->m, on, c->universe[pe->src]) != E2_BDD_FALSE;
+            }
             if (used) pe->src_ports |= 1ull << o;
         }
     }

@@ -416,25 +416,6 @@ static void errors_point_at_the_offending_token(void **state)
     }
 }
 
-static void joined_filters_take_either(void **state)
-{
-    (void)state;
-    struct e2_filter *a = parse("port 80"), *b = parse("port 443"), *u = NULL;
-    struct e2_err err = {0};
-    assert_int_equal(e2_filter_or(a, b, &u, &err), 0);
-    assert_true(e2_filter_eval(u, frame(S(.dport = 443)).b, 60, 60, NULL));
-    assert_false(e2_filter_eval(u, frame(S(.dport = 22)).b, 60, 60, NULL));
-    char buf[64];
-    e2_filter_print(u, buf, sizeof(buf));
-    assert_string_equal(buf, "port 80 or port 443");
-    e2_filter_free(u);
-    struct e2_filter *v = parse("vlan 3");
-    assert_int_equal(e2_filter_or(v, a, &u, &err), -ENOTSUP);
-    e2_filter_free(v);
-    e2_filter_free(a);
-    e2_filter_free(b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,7 +427,6 @@ int main(void)
         cmocka_unit_test(canonical_text_spells_everything_out),
         cmocka_unit_test(residue_gives_pcap_text_per_attribute_value),
         cmocka_unit_test(errors_point_at_the_offending_token),
-        cmocka_unit_test(joined_filters_take_either),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

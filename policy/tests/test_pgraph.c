@@ -115,16 +115,28 @@ static void identical_edges_of_two_pipelets_merge(void **state)
     (void)state;
     struct e2_pgraph *g =
         build_text("NAT n; Port<0> a; Port<1> b;\n"
-                   "pipelet { a [tcp] -> (1G) n; n -> b; }\n"
-                   "pipelet { a [udp] -> (2G) n; a [!(tcp or udp)] -> Drop; n -> b; }");
+                   "pipelet { a [tcp] -> (1G) n; n -> (1G) b; }\n"
+                   "pipelet { a [udp] -> (2G) n; a [!(tcp or udp)] -> Drop; n -> (2G) b; }");
     assert_string_equal(check(g), "");
-    assert_int_equal(g->n_edges, 3);
-    assert_int_equal(g->edges[0].bw_bps, 3000000000ull);
-    assert_int_equal(g->edges[0].n_pipelets, 2);
-    char buf[64];
-    e2_filter_print(g->edges[0].filter, buf, sizeof(buf));
-    assert_string_equal(buf, "tcp or udp");
-    assert_int_equal(g->edges[1].n_pipelets, 2); /* n -> b, once */
+    assert_int_equal(g->n_edges, 4);
+    assert_int_equal(g->edges[1].bw_bps, 3000000000ull); /* n -> b, once, both rates */
+    assert_int_equal(g->edges[1].n_pipelets, 2);
+    assert_int_equal(g->edges[0].n_pipelets, 1); /* a [tcp] -> n and a [udp] -> n stay apart */
+    assert_int_equal(g->edges[2].dst, g->edges[0].dst);
+    e2_pgraph_free(g);
+}
+
+static void parallel_edges_keep_their_own_traffic_class(void **state)
+{
+    (void)state;
+    /* At n, pipelet 1 sends port 80 on and drops the rest; pipelet 2 sends tcp on
+     * and drops the rest. Only per-pipelet classes on each edge make this exact. */
+    struct e2_pgraph *g =
+        build_text("NAT n; Port<0> a; Port<1> b; Port<2> c;\n"
+                   "pipelet { a -> n; n [dst port 80] -> c; n [not dst port 80] -> Drop; }\n"
+                   "pipelet { b -> n; n [tcp] -> c; n [not tcp] -> Drop; }");
+    assert_string_equal(check(g), "");
+    assert_int_equal(e2_pgraph_restricted(g), 4);
     e2_pgraph_free(g);
 }
 
@@ -266,6 +278,7 @@ int main(void)
         cmocka_unit_test(figure_14_needs_the_papers_remedy_at_the_nat),
         cmocka_unit_test(figure_16_resolves_placeholders_to_vports),
         cmocka_unit_test(identical_edges_of_two_pipelets_merge),
+        cmocka_unit_test(parallel_edges_keep_their_own_traffic_class),
         cmocka_unit_test(overlap_at_a_port_is_reported_with_a_packet),
         cmocka_unit_test(overlap_within_one_pipelet_cannot_be_remedied),
         cmocka_unit_test(missing_destination_is_reported_with_a_packet),
