@@ -115,6 +115,9 @@ enum e2_pq {
 enum e2_dq { DQ_DEFAULT, DQ_SRC, DQ_DST, DQ_OR, DQ_AND };
 enum e2_aq { AQ_DEFAULT, AQ_HOST, AQ_NET, AQ_PORT, AQ_PORTRANGE, AQ_PROTO };
 
+/* Keyword of each protocol qualifier ("" for PQ_DEFAULT). */
+extern const char *const e2_pq_names[PQ_COUNT];
+
 struct e2_qual {
     uint8_t pq, dq, aq;
     bool valid;   /* false after a term that sets no qualifiers (pcap's qerr) */

@@ -30,14 +30,14 @@ static void put(struct out *o, const char *fmt, ...)
     if (n > 0) o->len += (size_t)n;
 }
 
-static const char *const pq_names[PQ_COUNT] = {"",    "ether", "ip",   "ip6",  "arp",   "rarp",
-                                               "tcp", "udp",   "sctp", "icmp", "icmp6", "igmp"};
+const char *const e2_pq_names[PQ_COUNT] = {"",    "ether", "ip",   "ip6",  "arp",   "rarp",
+                                           "tcp", "udp",   "sctp", "icmp", "icmp6", "igmp"};
 static const char *const dq_names[] = {"", "src ", "dst ", "src or dst ", "src and dst "};
 static const char *const relops[] = {"=", "!=", ">", ">=", "<", "<="};
 
 static void put_pq(struct out *o, uint8_t pq)
 {
-    if (pq != PQ_DEFAULT) put(o, "%s ", pq_names[pq]);
+    if (pq != PQ_DEFAULT) put(o, "%s ", e2_pq_names[pq]);
 }
 
 static int mask_len(uint32_t m)
@@ -86,7 +86,7 @@ static void put_arith(struct out *o, const struct e2_arith *a)
     case AR_NUM: put(o, "%u", a->num); return;
     case AR_LEN: put(o, "len"); return;
     case AR_LOAD:
-        put(o, "%s[", pq_names[a->pq]);
+        put(o, "%s[", e2_pq_names[a->pq]);
         put_arith(o, a->a);
         if (a->size != 1) put(o, ":%u", a->size);
         put(o, "]");
@@ -150,7 +150,7 @@ static void put_prim(struct out *o, const struct e2_ast *a)
         put_pq(o, a->q.pq);
         put(o, "proto %u", a->num);
         return;
-    case A_ABBREV: put(o, "%s", pq_names[a->q.pq]); return;
+    case A_ABBREV: put(o, "%s", e2_pq_names[a->q.pq]); return;
     case A_VLAN: a->has_num ? put(o, "vlan %u", a->num) : put(o, "vlan"); return;
     case A_BCAST:
     case A_MCAST:
