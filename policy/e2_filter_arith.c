@@ -235,11 +235,10 @@ static int attr_value(struct parser *p, struct e2_ast *n, const struct e2_nf_att
 }
 
 static int resolve_attr(struct parser *p, const struct e2_tok *t, const struct e2_nf_attr **out,
-                        const char **type_out)
+                        char *type, size_t type_len)
 {
-    static char type[128];
     const char *dot = strchr(t->text, '.');
-    snprintf(type, sizeof(type), "%.*s", (int)(dot - t->text), t->text);
+    snprintf(type, type_len, "%.*s", (int)(dot - t->text), t->text);
     const struct e2_nf_desc *d = NULL;
     int rc = p->scope && p->scope->nf_type ? p->scope->nf_type(p->scope->ctx, type, &d) : -ENOENT;
     if (rc == -EISDIR)
@@ -260,7 +259,6 @@ static int resolve_attr(struct parser *p, const struct e2_tok *t, const struct e
         return fail_at(p, t, EINVAL, "NF type '%s' has no attribute '%s' (it has: %s)", type,
                        dot + 1, d->n_attrs ? have : "none");
     }
-    *type_out = type;
     return 0;
 }
 
@@ -268,8 +266,8 @@ int e2_fp_parse_attr(struct parser *p, struct e2_ast **out)
 {
     const struct e2_tok *t = tok(p);
     const struct e2_nf_attr *attr;
-    const char *type;
-    int rc = resolve_attr(p, t, &attr, &type);
+    char type[128];
+    int rc = resolve_attr(p, t, &attr, type, sizeof(type));
     if (rc) return rc;
     p->i++;
     struct e2_ast *n = node(A_ATTR, (struct e2_qual){0});

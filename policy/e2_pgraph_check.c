@@ -36,6 +36,7 @@ struct check {
     unsigned n_cls;
     size_t words;    /* 64-bit words per class bit set */
     uint64_t *reach; /* per node: classes reaching it */
+    char class_buf[256]; /* class_name()'s answer */
     bool oom;
 };
 
@@ -61,11 +62,11 @@ static int diag(struct check *c, const char *fmt, ...)
 
 static const char *class_name(void *ctx, unsigned cls)
 {
-    static char buf[256];
     struct check *c = ctx;
+    char *buf = c->class_buf;
     const struct e2_pedge *e = &c->g->edges[c->root_of[cls]];
     const struct e2_ppipelet *p = &c->g->pipelets[e->pipelets[0]];
-    snprintf(buf, sizeof(buf), "entered by edge %u (%s -> %s, line %d, pipelet %s)",
+    snprintf(buf, sizeof(c->class_buf), "entered by edge %u (%s -> %s, line %d, pipelet %s)",
              c->root_of[cls], c->g->nodes[e->src].name, c->g->nodes[e->dst].name, e->pos.line,
              p->name ? p->name : "unnamed");
     return buf;
