@@ -19,6 +19,8 @@ int e2_filter_parse(const char *text, size_t len, const struct e2_filter_src *sr
     rc = e2_filter_parse_toks(&toks, src, scope, &f->ast, err);
     e2_toks_free(&toks);
     if (!rc) rc = e2_filter_lower(f, src, err);
+    if (!rc && e2_filter_link(f))
+        rc = e2_err_set(err, ENOMEM, "%s: error: out of memory", src->file);
     if (rc) {
         e2_filter_free(f);
         return rc;
@@ -33,6 +35,7 @@ void e2_filter_free(struct e2_filter *f)
     e2_ast_free(f->ast);
     free(f->ir);
     free(f->ar);
+    free(f->prog);
     free(f);
 }
 
@@ -49,7 +52,7 @@ bool e2_filter_has_attrs(const struct e2_filter *f)
 bool e2_filter_eval(const struct e2_filter *f, const uint8_t *frame, uint32_t caplen,
                     uint32_t wirelen, const struct e2_filter_env *env)
 {
-    return e2_ir_eval(f, f->root, frame, caplen, wirelen, env) == 1;
+    return e2_filter_run(f, frame, caplen, wirelen, env) == 1;
 }
 
 int e2_attr_table_slot(struct e2_attr_table *t, const char *nf_type, const struct e2_nf_attr *attr)

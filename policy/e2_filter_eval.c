@@ -5,13 +5,14 @@
  * allocation, no global state.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "e2_filter_int.h"
 
 #define ABORT (-1)
 
-static int load(const uint8_t *p, uint32_t caplen, uint64_t off, uint8_t size, uint32_t *v)
+static inline int load(const uint8_t *p, uint32_t caplen, uint64_t off, uint8_t size, uint32_t *v)
 {
     if (off + size > caplen) return ABORT;
     p += off;
@@ -76,7 +77,7 @@ static int arith(const struct e2_filter *f, int32_t i, const uint8_t *p, uint32_
     return 0;
 }
 
-static int compare(uint8_t op, uint32_t x, uint32_t k)
+static inline int compare(uint8_t op, uint32_t x, uint32_t k)
 {
     switch (op) {
     case CMP_EQ: return x == k;
@@ -86,7 +87,8 @@ static int compare(uint8_t op, uint32_t x, uint32_t k)
     }
 }
 
-static int cmp_node(const struct e2_ir *n, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
+static inline int cmp_node(const struct e2_ir *n, const uint8_t *p, uint32_t caplen,
+                           uint32_t wirelen)
 {
     uint32_t x, base = 0;
     if (n->base == BASE_LEN) return compare(n->op, wirelen & n->mask, n->k);
@@ -115,22 +117,12 @@ static int attr_node(const struct e2_ir *n, const struct e2_filter_env *env)
     }
 }
 
-int e2_ir_eval(const struct e2_filter *f, int32_t i, const uint8_t *p, uint32_t caplen,
-               uint32_t wirelen, const struct e2_filter_env *env)
+static inline int test(const struct e2_filter *f, int32_t i, const uint8_t *p, uint32_t caplen,
+                       uint32_t wirelen, const struct e2_filter_env *env)
 {
     const struct e2_ir *n = &f->ir[i];
-    int r;
     uint32_t x, y;
     switch (n->kind) {
-    case IR_TRUE: return 1;
-    case IR_FALSE: return 0;
-    case IR_AND:
-        r = e2_ir_eval(f, n->a, p, caplen, wirelen, env);
-        return r != 1 ? r : e2_ir_eval(f, n->b, p, caplen, wirelen, env);
-    case IR_OR:
-        r = e2_ir_eval(f, n->a, p, caplen, wirelen, env);
-        return r != 0 ? r : e2_ir_eval(f, n->b, p, caplen, wirelen, env);
-    case IR_NOT: r = e2_ir_eval(f, n->a, p, caplen, wirelen, env); return r < 0 ? r : !r;
     case IR_CMP: return cmp_node(n, p, caplen, wirelen);
     case IR_REL:
         if (arith(f, n->a, p, caplen, wirelen, &x) || arith(f, n->b, p, caplen, wirelen, &y))
@@ -138,4 +130,69 @@ int e2_ir_eval(const struct e2_filter *f, int32_t i, const uint8_t *p, uint32_t 
         return compare(n->op, x, y);
     default: return attr_node(n, env);
     }
+}
+
+int e2_ir_test(const struct e2_filter *f, int32_t i, const uint8_t *p, uint32_t caplen,
+               uint32_t wirelen, const struct e2_filter_env *env)
+{
+    return test(f, i, p, caplen, wirelen, env);
+}
+
+int e2_filter_run(const struct e2_filter *f, const uint8_t *p, uint32_t caplen, uint32_t wirelen,
+                  const struct e2_filter_env *env)
+{
+    int32_t pc = f->entry;
+    while (pc >= 0) {
+        const struct e2_insn *in = &f->prog[pc];
+        int r = test(f, in->ir, p, caplen, wirelen, env);
+        if (r < 0) return ABORT;
+        pc = r ? in->jt : in->jf;
+    }
+    return pc == PROG_MATCH;
+}
+
+/* ---- linking: and/or/not become jumps, in the IR's evaluation order ---- */
+
+struct linker {
+    struct e2_filter *f;
+    size_t cap;
+    bool oom;
+};
+
+static int32_t emit(struct linker *L, int32_t ir, int32_t jt, int32_t jf)
+{
+    struct e2_filter *f = L->f;
+    if (f->n_prog == L->cap) {
+        size_t cap = L->cap ? 2 * L->cap : 16;
+        struct e2_insn *v = realloc(f->prog, cap * sizeof(*v));
+        if (!v) {
+            L->oom = true;
+            return PROG_NO_MATCH;
+        }
+        f->prog = v;
+        L->cap = cap;
+    }
+    f->prog[f->n_prog] = (struct e2_insn){ir, jt, jf};
+    return (int32_t)f->n_prog++;
+}
+
+/* Code for node @i that continues at @t when it holds and at @f otherwise; returns its entry. */
+static int32_t link_node(struct linker *L, int32_t i, int32_t t, int32_t fl)
+{
+    const struct e2_ir *n = &L->f->ir[i];
+    switch (n->kind) {
+    case IR_TRUE: return t;
+    case IR_FALSE: return fl;
+    case IR_NOT: return link_node(L, n->a, fl, t);
+    case IR_AND: return link_node(L, n->a, link_node(L, n->b, t, fl), fl);
+    case IR_OR: return link_node(L, n->a, t, link_node(L, n->b, t, fl));
+    default: return emit(L, i, t, fl);
+    }
+}
+
+int e2_filter_link(struct e2_filter *f)
+{
+    struct linker L = {f, 0, false};
+    f->entry = link_node(&L, f->root, PROG_MATCH, PROG_NO_MATCH);
+    return L.oom ? -ENOMEM : 0;
 }

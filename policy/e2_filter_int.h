@@ -214,6 +214,19 @@ struct e2_ir_arith {
     int32_t a, b; /* AR_LOAD: a = index; AR_BIN: a, b; AR_NEG: a */
 };
 
+/*
+ * The program the evaluator runs: the IR's tests (CMP, REL, ATTR) laid out
+ * with BPF-style jumps, so and/or/not cost no recursion. Targets >= 0 are
+ * instructions; PROG_MATCH and PROG_NO_MATCH end the run.
+ */
+#define PROG_MATCH    (-1)
+#define PROG_NO_MATCH (-2)
+
+struct e2_insn {
+    int32_t ir;     /* the test: an IR_CMP, IR_REL or IR_ATTR node */
+    int32_t jt, jf; /* next instruction when the test holds / fails */
+};
+
 struct e2_filter {
     struct e2_ast *ast; /* NULL: empty filter */
     struct e2_ir *ir;
@@ -221,14 +234,24 @@ struct e2_filter {
     struct e2_ir_arith *ar;
     size_t n_ar;
     int32_t root;
+    struct e2_insn *prog;
+    size_t n_prog;
+    int32_t entry; /* first instruction, or PROG_MATCH / PROG_NO_MATCH */
     bool has_attrs;
 };
 
 /** Lower the tree into f->ir / f->ar (libpcap 1.10 DLT_EN10MB semantics). */
 int e2_filter_lower(struct e2_filter *f, const struct e2_filter_src *src, struct e2_err *err);
 
-/** Evaluate an IR node: 1 match, 0 no match, -1 abort (load beyond caplen). */
-int e2_ir_eval(const struct e2_filter *f, int32_t i, const uint8_t *p, uint32_t caplen,
+/** Lay the IR out as f->prog (after lowering). 0 or -ENOMEM. */
+int e2_filter_link(struct e2_filter *f);
+
+/** Run the program: 1 match, 0 no match, -1 abort (a load beyond caplen, a division by 0). */
+int e2_filter_run(const struct e2_filter *f, const uint8_t *p, uint32_t caplen, uint32_t wirelen,
+                  const struct e2_filter_env *env);
+
+/** One test (IR_CMP, IR_REL or IR_ATTR node @i): 1, 0 or -1 as above. */
+int e2_ir_test(const struct e2_filter *f, int32_t i, const uint8_t *p, uint32_t caplen,
                uint32_t wirelen, const struct e2_filter_env *env);
 
 #endif

@@ -201,7 +201,7 @@ static int attr_known(struct resid *r, const struct e2_ast *a)
                       .v = a->val,
                       .str = a->str};
     struct e2_filter f = {.ir = &n, .n_ir = 1};
-    return e2_ir_eval(&f, 0, NULL, 0, 0, r->env) == 1 ? R_TRUE : R_FALSE;
+    return e2_ir_test(&f, 0, NULL, 0, 0, r->env) == 1 ? R_TRUE : R_FALSE;
 }
 
 /* Dropping a subtree that contains `vlan` would shift every later offset. */

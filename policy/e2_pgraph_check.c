@@ -34,8 +34,8 @@ struct check {
     int *cls_of_edge;  /* root edge -> class index, else -1 */
     unsigned *root_of; /* class index -> root edge */
     unsigned n_cls;
-    size_t words;    /* 64-bit words per class bit set */
-    uint64_t *reach; /* per node: classes reaching it */
+    size_t words;        /* 64-bit words per class bit set */
+    uint64_t *reach;     /* per node: classes reaching it */
     char class_buf[256]; /* class_name()'s answer */
     bool oom;
 };
