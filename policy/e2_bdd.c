@@ -62,6 +62,13 @@ void e2_bdd_set_step_limit(struct e2_bdd_mgr *m, uint64_t steps)
     m->max_steps = steps;
 }
 
+bool e2_bdd_charge(struct e2_bdd_mgr *m, uint64_t steps)
+{
+    m->steps += steps;
+    if (m->steps > m->max_steps) m->failed = true;
+    return !m->failed;
+}
+
 uint64_t e2_bdd_steps(const struct e2_bdd_mgr *m)
 {
     return m->steps;
@@ -225,7 +232,10 @@ e2_bdd e2_bdd_restrict(struct e2_bdd_mgr *m, e2_bdd f, uint32_t v, bool val)
     uint32_t fv = m->nodes[f].var;
     if (fv > v) return f; /* terminals have the largest var */
     if (fv == v) return val ? m->nodes[f].hi : m->nodes[f].lo;
-    if (m->failed) return E2_BDD_FALSE;
+    if (m->failed || ++m->steps > m->max_steps) {
+        m->failed = true;
+        return E2_BDD_FALSE;
+    }
     /* Cache key: h = UINT32_MAX - val never names a node. */
     uint32_t g = v, h = UINT32_MAX - (uint32_t)val;
     struct cache_entry *c = &m->cache[hash3(f, g, h) & m->cache_mask];

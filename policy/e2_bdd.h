@@ -34,6 +34,9 @@ void e2_bdd_free(struct e2_bdd_mgr *m);
  */
 void e2_bdd_set_step_limit(struct e2_bdd_mgr *m, uint64_t steps);
 
+/** Count @steps of work done outside the manager against its budget; false once over. */
+bool e2_bdd_charge(struct e2_bdd_mgr *m, uint64_t steps);
+
 /** Recursive steps taken so far. */
 uint64_t e2_bdd_steps(const struct e2_bdd_mgr *m);
 

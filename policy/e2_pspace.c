@@ -266,6 +266,7 @@ static int enumerate(struct e2_pspace *ps, const uint32_t *vars, size_t n, char 
                      const struct bvec *a, const struct bvec *b, struct bvec *out)
 {
     uint32_t x, y;
+    if (!e2_bdd_charge(ps->m, 32)) return -E2BIG; /* out of budget: stop enumerating */
     if (!n) {
         if (!bv_is_const(a, &x) || !bv_is_const(b, &y)) return -EINVAL;
         if ((op == '/' || op == '%') && !y)
@@ -334,6 +335,7 @@ static int load_var(struct e2_pspace *ps, const struct e2_ir_arith *a, const uin
                     size_t n, const struct bvec *idx, struct bvec *out)
 {
     uint32_t c;
+    if (!e2_bdd_charge(ps->m, 32)) return -E2BIG; /* out of budget: stop enumerating */
     if (!n) return bv_is_const(idx, &c) ? load_bv(ps, a, c, out) : -EINVAL;
     struct bvec i0, i1, r0, r1;
     for (unsigned k = 0; k < 32; k++) {
@@ -490,9 +492,9 @@ int e2_pspace_filter(struct e2_pspace *ps, const struct e2_filter *f, e2_bdd *ou
 {
     ps->err = err;
     int rc = e2_pspace_ir(ps, f, f->root, out);
-    if (rc) return rc;
+    if (rc && rc != -E2BIG) return rc;
     if (ps->oom) return e2_err_set(err, ENOMEM, "out of memory");
-    if (e2_bdd_failed(ps->m))
+    if (rc || e2_bdd_failed(ps->m))
         return e2_err_set(err, E2BIG,
                           "too complex to decide exactly within the checker's budget (%zu BDD "
                           "nodes, %llu steps)",
