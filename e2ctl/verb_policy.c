@@ -28,11 +28,19 @@ struct policy_args {
     const char *policy, *nf_dir, *format;
 };
 
-static int policy_usage(const char *verb, bool compile)
+static int policy_usage(FILE *out, const char *verb, bool compile)
 {
-    fprintf(stderr, "usage: e2ctl %s POLICY [--nf-dir DIR]%s\n", verb,
+    fprintf(out, "usage: e2ctl %s POLICY [--nf-dir DIR]%s\n", verb,
             compile ? " --format json|dot" : "");
-    return 2;
+    if (out == stdout)
+        fprintf(out,
+                "%s\nNF descriptions come from --nf-dir, else from the folder nf next to "
+                "POLICY when there is one.\n",
+                compile ? "Prints the merged, checked pGraph (docs/pgraph-json.md) on stdout."
+                        : "Exit 0 and one line when every packet has exactly one destination; "
+                          "exit 1 with FILE:LINE:COL errors\n(syntax, names) or FILE: errors "
+                          "with an example packet (ambiguity, no destination).");
+    return out == stdout ? 0 : 2;
 }
 
 static int parse_args(int argc, char **argv, bool compile, struct policy_args *a)
@@ -112,7 +120,7 @@ static int run_policy_verb(int argc, char **argv, bool compile)
 {
     struct policy_args a;
     int rc = parse_args(argc, argv, compile, &a);
-    if (rc) return rc > 0 ? 0 : policy_usage(argv[0], compile);
+    if (rc) return rc > 0 ? 0 : policy_usage(stderr, argv[0], compile);
     struct e2_nf_catalog cat = {0};
     bool have_cat;
     struct e2_pgraph *g = checked_graph(&a, &cat, &have_cat);
