@@ -48,7 +48,7 @@ static int parse_args(int argc, char **argv, bool compile, struct policy_args *a
     memset(a, 0, sizeof(*a));
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return policy_usage(argv[0], compile), 1;
+            return policy_usage(stdout, argv[0], compile), 1;
         if (!strcmp(argv[i], "--nf-dir") && i + 1 < argc) {
             a->nf_dir = argv[++i];
         } else if (compile && !strcmp(argv[i], "--format") && i + 1 < argc) {
