@@ -22,6 +22,7 @@ grep_out out "^$ex/fig14.e2: ok: 2 pipelets, 6 nodes, 12 edges \(4 restricted"
 [ "$(wc -l <"$tmp/out")" -eq 1 ] && ok "  one-line summary" || bad "  summary is not one line"
 
 expect "check with --nf-dir" 0 "$e2ctl" check "$ex/fig16.e2" --nf-dir "$ex/nf"
+for p in "$ex"/*.e2; do expect "example $(basename "$p") checks" 0 "$e2ctl" check "$p"; done
 
 printf 'NAT n;\nPort<0> a;\npipelet {\n  a [dst port 80 or] -> n;\n}\n' >"$tmp/syntax.e2"
 expect "syntax error" 1 "$e2ctl" check "$tmp/syntax.e2" --nf-dir "$ex/nf"
