@@ -405,6 +405,11 @@ int e2_pgraph_check(struct e2_pgraph *g, struct e2_diags *diags)
         teardown(&c);
         return -ENOMEM;
     }
+    if (g->n_edges && !c.n_cls)
+        diag(&c,
+             "%s: error: no edge leaves a Port, so no traffic enters the policy (pipelets "
+             "start at a Port, e.g. 'int -> n;')",
+             g->file);
     edge_bdds(&c);
     if (diags->n == before) {
         compute_reach(&c, false);

@@ -192,6 +192,15 @@ static void nf_without_out_edges_is_reported(void **state)
     e2_pgraph_free(g);
 }
 
+static void a_policy_without_ingress_is_an_error(void **state)
+{
+    (void)state;
+    struct e2_pgraph *g = build_text("NAT n; FW f;\npipelet { n -> f; f -> Drop; }");
+    assert_string_equal(check(g), "t.e2: error: no edge leaves a Port, so no traffic enters the "
+                                  "policy (pipelets start at a Port, e.g. 'int -> n;')\n");
+    e2_pgraph_free(g);
+}
+
 static void attribute_values_are_exact(void **state)
 {
     (void)state;
@@ -283,6 +292,7 @@ int main(void)
         cmocka_unit_test(overlap_within_one_pipelet_cannot_be_remedied),
         cmocka_unit_test(missing_destination_is_reported_with_a_packet),
         cmocka_unit_test(nf_without_out_edges_is_reported),
+        cmocka_unit_test(a_policy_without_ingress_is_an_error),
         cmocka_unit_test(attribute_values_are_exact),
         cmocka_unit_test(open_string_domains_are_each_constant_or_anything_else),
         cmocka_unit_test(tee_copies_so_its_edges_may_overlap),
