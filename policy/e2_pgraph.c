@@ -366,6 +366,32 @@ int e2_pgraph_build(const struct e2_policy *pol, const struct e2_nf_catalog *cat
     return 0;
 }
 
+bool e2_pgraph_edge_takes(const struct e2_pgraph *g, unsigned edge, const uint8_t *frame,
+                          uint32_t caplen, uint32_t wirelen, const struct e2_filter_env *env,
+                          int class_tag)
+{
+    const struct e2_pedge *e = &g->edges[edge];
+    bool in_class = !e->restricted;
+    for (size_t i = 0; !in_class && i < e->n_cls; i++) in_class = (int)e->cls[i] == class_tag;
+    return in_class && e2_filter_eval(e->filter, frame, caplen, wirelen, env);
+}
+
+int e2_pgraph_ingress(const struct e2_pgraph *g, unsigned port, const uint8_t *frame,
+                      uint32_t caplen, uint32_t wirelen)
+{
+    int node = -1;
+    for (size_t v = 0; v < g->n_nodes && node < 0; v++)
+        if (g->nodes[v].kind == E2_NODE_PORT && g->nodes[v].port_lo <= port &&
+            port <= g->nodes[v].port_hi)
+            node = (int)v;
+    if (node < 0) return -1;
+    for (size_t e = 0; e < g->n_edges; e++)
+        if (g->edges[e].src == (unsigned)node &&
+            e2_filter_eval(g->edges[e].filter, frame, caplen, wirelen, NULL))
+            return (int)e;
+    return -2;
+}
+
 size_t e2_pgraph_restricted(const struct e2_pgraph *g)
 {
     size_t n = 0;

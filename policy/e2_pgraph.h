@@ -103,6 +103,24 @@ int e2_pgraph_build(const struct e2_policy *pol, const struct e2_nf_catalog *cat
  */
 int e2_pgraph_check(struct e2_pgraph *g, struct e2_diags *diags);
 
+/**
+ * The dataplane's view of a checked graph. A packet entering the rack at
+ * switch port @port takes the root edge this returns (-1: the port is not in
+ * the policy; -2: no root edge takes the packet); its id is the packet's
+ * class tag for the rest of its way.
+ */
+int e2_pgraph_ingress(const struct e2_pgraph *g, unsigned port, const uint8_t *frame,
+                      uint32_t caplen, uint32_t wirelen);
+
+/**
+ * Does edge @edge take this packet? Its filter matches (attribute values
+ * from @env) and, when the edge is restricted, @class_tag is one of its
+ * classes. Allocation-free.
+ */
+bool e2_pgraph_edge_takes(const struct e2_pgraph *g, unsigned edge, const uint8_t *frame,
+                          uint32_t caplen, uint32_t wirelen, const struct e2_filter_env *env,
+                          int class_tag);
+
 /** Number of edges disambiguation restricted. */
 size_t e2_pgraph_restricted(const struct e2_pgraph *g);
 

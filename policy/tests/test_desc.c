@@ -37,7 +37,7 @@ static void examples_catalog_loads_every_nf(void **state)
     struct e2_err err = {0};
     int rc = e2_nf_catalog_load_dir(E2_EXAMPLES "/nf", &cat, &err);
     if (rc) fail_msg("%s", err.msg);
-    assert_int_equal(cat.n, 8);
+    assert_int_equal(cat.n, 9);
     const struct e2_nf_desc *fw = e2_nf_catalog_find(&cat, "FW");
     assert_non_null(fw);
     const struct e2_nf_attr *safe = e2_nf_desc_attr(fw, "safe");

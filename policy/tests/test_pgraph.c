@@ -281,6 +281,58 @@ static void json_is_self_contained_for_the_planner(void **state)
     e2_pgraph_free(g);
 }
 
+/* IPv4/TCP 10.0.0.1:1024 -> @dst:@dport. */
+static uint32_t tcp_frame(uint8_t *b, const uint8_t dst[4], unsigned dport)
+{
+    static const uint8_t head[] = {2, 0, 0,  0, 0, 2,    2, 0,  0, 0, 0, 1,  8, 0, 0x45,
+                                   0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1};
+    memset(b, 0, 54);
+    memcpy(b, head, sizeof(head));
+    memcpy(b + 30, dst, 4);
+    b[34] = 4;
+    b[36] = (uint8_t)(dport >> 8);
+    b[37] = (uint8_t)dport;
+    b[46] = 0x50;
+    return 54;
+}
+
+static void the_dataplane_follows_a_packet_by_its_class(void **state)
+{
+    (void)state;
+    struct e2_pgraph *g = build_file(E2_EXAMPLES "/fig14.e2");
+    assert_string_equal(check(g), "");
+    uint8_t b[64];
+    /* An outbound web packet enters at port 3 (int) and takes root edge 0 (int -> p). */
+    uint32_t n = tcp_frame(b, (const uint8_t[]){93, 184, 216, 34}, 80);
+    assert_int_equal(e2_pgraph_ingress(g, 3, b, n, n), 0);
+    assert_int_equal(e2_pgraph_ingress(g, 20, b, n, n), -1); /* not a port of the policy */
+    /* Leaving the NAT with class 0 it takes n -> f, and none of the inbound edges. */
+    assert_true(e2_pgraph_edge_takes(g, 3, b, n, n, NULL, 0));
+    assert_false(e2_pgraph_edge_takes(g, 10, b, n, n, NULL, 0));
+    /* The same bytes tagged with the inbound class (6) go the inbound way: to Drop. */
+    assert_false(e2_pgraph_edge_takes(g, 3, b, n, n, NULL, 6));
+    assert_true(e2_pgraph_edge_takes(g, 10, b, n, n, NULL, 6));
+    e2_pgraph_free(g);
+}
+
+static void metadata_placeholders_become_tags(void **state)
+{
+    (void)state;
+    struct e2_pgraph *g =
+        build_text("Shaper s; Port<0> a; Port<1> b;\npipelet {"
+                   " a [tos 0] -> [gold] s; a [not tos 0] -> [bronze] s; s -> b; }");
+    assert_string_equal(check(g), "");
+    json_t *j = e2_pgraph_to_json(g);
+    json_t *in = json_object_get(json_array_get(json_object_get(j, "edges"), 1), "dst_input");
+    assert_string_equal(json_string_value(json_object_get(in, "port")), "in");
+    assert_string_equal(json_string_value(json_object_get(in, "placeholder")), "bronze");
+    json_t *tag = json_object_get(in, "metadata");
+    assert_string_equal(json_string_value(json_object_get(tag, "tag")), "class");
+    assert_int_equal(json_integer_value(json_object_get(tag, "value")), 2);
+    json_decref(j);
+    e2_pgraph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +350,8 @@ int main(void)
         cmocka_unit_test(tee_copies_so_its_edges_may_overlap),
         cmocka_unit_test(undecidable_filters_are_errors_not_guesses),
         cmocka_unit_test(json_is_self_contained_for_the_planner),
+        cmocka_unit_test(the_dataplane_follows_a_packet_by_its_class),
+        cmocka_unit_test(metadata_placeholders_become_tags),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
