@@ -44,9 +44,14 @@ static bool yaml_scalar_is_null(const yaml_node_t *y)
     return !*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") || !strcmp(t, "NULL");
 }
 
-static int from_yaml(yaml_document_t *doc, yaml_node_t *y, int depth, struct e2_doc_node **out)
+/* Descriptions are small: a document this large is an alias bomb or a mistake. */
+#define MAX_DOC_NODES 100000
+
+static int from_yaml(yaml_document_t *doc, yaml_node_t *y, int depth, size_t *budget,
+                     struct e2_doc_node **out)
 {
     if (depth > 64) return -ELOOP;
+    if (!(*budget)--) return -E2BIG;
     int line = (int)y->start_mark.line + 1, col = (int)y->start_mark.column + 1;
     struct e2_doc_node *n = NULL;
     int rc = -ENOMEM;
@@ -65,7 +70,8 @@ static int from_yaml(yaml_document_t *doc, yaml_node_t *y, int depth, struct e2_
         for (yaml_node_item_t *it = y->data.sequence.items.start; it < y->data.sequence.items.top;
              it++) {
             struct e2_doc_node *c;
-            if ((rc = from_yaml(doc, yaml_document_get_node(doc, *it), depth + 1, &c))) goto fail;
+            if ((rc = from_yaml(doc, yaml_document_get_node(doc, *it), depth + 1, budget, &c)))
+                goto fail;
             if ((rc = node_put(n, n->n, c))) {
                 e2_doc_free(c);
                 goto fail;
@@ -79,9 +85,10 @@ static int from_yaml(yaml_document_t *doc, yaml_node_t *y, int depth, struct e2_
         for (yaml_node_pair_t *p = y->data.mapping.pairs.start; p < y->data.mapping.pairs.top;
              p++) {
             struct e2_doc_node *k, *v;
-            if ((rc = from_yaml(doc, yaml_document_get_node(doc, p->key), depth + 1, &k)))
+            if ((rc = from_yaml(doc, yaml_document_get_node(doc, p->key), depth + 1, budget, &k)))
                 goto fail;
-            if ((rc = from_yaml(doc, yaml_document_get_node(doc, p->value), depth + 1, &v))) {
+            if ((rc = from_yaml(doc, yaml_document_get_node(doc, p->value), depth + 1, budget,
+                                &v))) {
                 e2_doc_free(k);
                 goto fail;
             }
@@ -127,9 +134,11 @@ int e2_doc_parse_yaml(const char *text, size_t len, const char *origin, struct e
     int rc;
     if (!root)
         rc = e2_err_set(err, EINVAL, "%s:1:1: error: the document is empty", origin);
-    else if ((rc = from_yaml(&doc, root, 0, out)))
-        rc = e2_err_set(err, rc, "%s: error: YAML: %s", origin,
-                        rc == -ELOOP ? "nested too deeply" : "out of memory");
+    else if ((rc = from_yaml(&doc, root, 0, &(size_t){MAX_DOC_NODES}, out)))
+        rc = e2_err_set(err, rc == -ENOMEM ? ENOMEM : EINVAL, "%s: error: YAML: %s", origin,
+                        rc == -ELOOP   ? "nested too deeply"
+                        : rc == -E2BIG ? "more than 100000 nodes (aliases expanded)"
+                                       : "out of memory");
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     return rc;

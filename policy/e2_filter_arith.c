@@ -212,9 +212,8 @@ int e2_fp_parse_tos(struct parser *p, struct e2_ast **out)
 
 static int attr_value(struct parser *p, struct e2_ast *n, const struct e2_nf_attr *attr)
 {
-    const struct e2_tok *t = tok(p);
     bool neg = take(p, T_MINUS);
-    t = tok(p);
+    const struct e2_tok *t = tok(p);
     if (attr->type == E2_ATTR_INT) {
         if (expect(p, T_NUM, "an integer")) return -EINVAL;
         n->val = neg ? -(int64_t)t->num : (int64_t)t->num;

@@ -161,6 +161,16 @@ static void yaml_syntax_errors_have_a_position(void **state)
     nf_err("nf_type: X\napi: [native\n", "t.yaml:3:1: error: YAML:");
 }
 
+static void alias_bombs_and_self_references_are_refused(void **state)
+{
+    (void)state;
+    nf_err("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+           "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, "
+           "*c, *c]\n"
+           "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+           "t.yaml: error: YAML: more than 100000 nodes (aliases expanded)");
+}
+
 static void catalog_rejects_a_type_described_twice(void **state)
 {
     (void)state;
@@ -306,6 +316,7 @@ int main(void)
         cmocka_unit_test(errors_name_line_column_path_and_value),
         cmocka_unit_test(semantic_errors_say_what_to_fix),
         cmocka_unit_test(yaml_syntax_errors_have_a_position),
+        cmocka_unit_test(alias_bombs_and_self_references_are_refused),
         cmocka_unit_test(catalog_rejects_a_type_described_twice),
         cmocka_unit_test(nf_json_round_trip_is_lossless),
         cmocka_unit_test(json_errors_name_the_field_without_a_line),
