@@ -135,6 +135,9 @@ bool e2_filter_eval(const struct e2_filter *f, const uint8_t *frame, uint32_t ca
  * callback of @known returns 0 with a value, -ENOENT for "not set" (terms on
  * it are false), anything else (e.g. -ENODATA) for "not known here".
  * An always-false residue prints as "1 = 0", an always-true one as "".
+ * Note: pcap_compile() with optimization refuses any filter it proves to
+ * match nothing ("1 = 0", "tcp and udp") with "expression rejects all
+ * packets"; treat that error as a filter that takes no packet.
  * @return length of the text, or -ENOTSUP when an attribute is not known or
  * a `vlan` primitive would vanish (its offset shift matters), with @err
  * saying which; -ENOSPC when @buf is too small.
