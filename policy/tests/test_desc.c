@@ -46,6 +46,9 @@ static void examples_catalog_loads_every_nf(void **state)
     assert_int_equal(safe->n_values, 2);
     assert_string_equal(fw->outputs[safe->values[0].port], safe->values[0].num ? "safe" : "unsafe");
     assert_int_equal(fw->affinity, E2_FIELDS_5TUPLE);
+    assert_string_equal(e2_field_name(E2_FIELD_DST_PORT), "dst_port");
+    assert_null(e2_field_name(E2_FIELD_DST_PORT | E2_FIELD_SRC_PORT));
+    assert_string_equal(e2_switch_action_name(fw->offload_actions & E2_SW_DROP), "drop");
     assert_true(fw->affinity_symmetric);
     assert_int_equal(fw->throughput_bps_per_core_ghz, 3000000000ull);
     assert_int_equal(fw->flow_idle_timeout_ms, 60000);
