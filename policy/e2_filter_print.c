@@ -75,6 +75,21 @@ static void put_host6(struct out *o, const struct e2_ast *a)
     if (a->prefix6 != 128) put(o, "/%u", a->prefix6);
 }
 
+/* libpcap's arithmetic precedences: | ^, then &, then << >>, then + -, then * / %. */
+static int level(char op)
+{
+    switch (op) {
+    case '|':
+    case '^': return 1;
+    case '&': return 2;
+    case '<':
+    case '>': return 3;
+    case '+':
+    case '-': return 4;
+    default: return 5;
+    }
+}
+
 static bool is_bin(const struct e2_arith *a)
 {
     return a->kind == AR_BIN;
@@ -101,12 +116,15 @@ static void put_arith(struct out *o, const struct e2_arith *a)
     static const char *ops[128] = {
         ['+'] = "+", ['-'] = "-", ['*'] = "*", ['/'] = "/",  ['%'] = "%",
         ['&'] = "&", ['|'] = "|", ['^'] = "^", ['<'] = "<<", ['>'] = ">>"};
+    /* Parentheses only where libpcap's precedences need them (left-associative). */
     const struct e2_arith *side[2] = {a->a, a->b};
     for (int i = 0; i < 2; i++) {
+        bool paren = is_bin(side[i]) && (level(side[i]->op) < level(a->op) ||
+                                         (i == 1 && level(side[i]->op) == level(a->op)));
         if (i) put(o, " %s ", ops[(int)a->op]);
-        if (is_bin(side[i])) put(o, "(");
+        if (paren) put(o, "(");
         put_arith(o, side[i]);
-        if (is_bin(side[i])) put(o, ")");
+        if (paren) put(o, ")");
     }
 }
 
@@ -237,38 +255,41 @@ static int residue(struct resid *r, const struct e2_ast *a)
     }
 }
 
-static void put_node(struct out *o, struct resid *r, const struct e2_ast *a,
-                     enum e2_ast_kind parent);
+/*
+ * and/or print with the fewest parentheses libpcap needs, which also keeps
+ * long chains flat: both share one precedence and group to the left, so a
+ * left operand never needs them and a right operand only when its operator
+ * differs. @bare: this and/or node may go without parentheses here.
+ */
+static void put_node(struct out *o, struct resid *r, const struct e2_ast *a, bool bare);
 
 static void put_side(struct out *o, struct resid *r, const struct e2_ast *a,
-                     enum e2_ast_kind parent, bool *first)
+                     enum e2_ast_kind parent, bool left, bool *first)
 {
     if (residue(r, a) != R_KEEP) return;
     if (!*first) put(o, parent == A_AND ? " and " : " or ");
     *first = false;
-    put_node(o, r, a, parent);
+    put_node(o, r, a, left || a->kind == parent);
 }
 
-static void put_node(struct out *o, struct resid *r, const struct e2_ast *a,
-                     enum e2_ast_kind parent)
+static void put_node(struct out *o, struct resid *r, const struct e2_ast *a, bool bare)
 {
     if (a->kind == A_AND || a->kind == A_OR) {
         bool l = residue(r, a->l) == R_KEEP, rr = residue(r, a->r) == R_KEEP;
         if (!(l && rr)) { /* one side vanished: print the other in our place */
-            put_node(o, r, l ? a->l : a->r, parent);
+            put_node(o, r, l ? a->l : a->r, bare);
             return;
         }
-        bool paren = parent != a->kind && parent != A_NOT + 100;
-        if (paren) put(o, "(");
+        if (!bare) put(o, "(");
         bool first = true;
-        put_side(o, r, a->l, a->kind, &first);
-        put_side(o, r, a->r, a->kind, &first);
-        if (paren) put(o, ")");
+        put_side(o, r, a->l, a->kind, true, &first);
+        put_side(o, r, a->r, a->kind, false, &first);
+        if (!bare) put(o, ")");
         return;
     }
     if (a->kind == A_NOT) {
         put(o, "not ");
-        put_node(o, r, a->l, A_NOT);
+        put_node(o, r, a->l, false);
         return;
     }
     put_prim(o, a);
@@ -281,7 +302,7 @@ static size_t print_tree(const struct e2_filter *f, struct resid *r, char *buf, 
     if (f->ast) {
         int top = residue(r, f->ast);
         if (top == R_KEEP)
-            put_node(&o, r, f->ast, A_NOT + 100);
+            put_node(&o, r, f->ast, true);
         else if (top == R_FALSE)
             put(&o, "1 = 0");
         else
