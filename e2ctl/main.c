@@ -21,6 +21,11 @@ static int cmd_help(int argc, char **argv)
 
 static const struct e2ctl_verb verbs[] = {
     {"dp", "[-s SOCKET] COMMAND ...", "drive one e2d dataplane over its control socket", e2ctl_dp},
+    {"check", "POLICY [--nf-dir DIR]", "check a policy: exactly one destination per packet",
+     e2ctl_check},
+    {"compile", "POLICY [--nf-dir DIR] --format json|dot", "print the checked pGraph",
+     e2ctl_compile},
+    {"filter", "'EXPR' TRACE.pcap", "numbers of the packets a filter matches", e2ctl_filter},
     {"help", "", "this text", cmd_help},
 };
 

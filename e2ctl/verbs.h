@@ -17,4 +17,9 @@ struct e2ctl_verb {
 /* Dataplane verbs (verb_dp.c): talk to one e2d over its control socket. */
 int e2ctl_dp(int argc, char **argv);
 
+/* verb_policy.c */
+int e2ctl_check(int argc, char **argv);
+int e2ctl_compile(int argc, char **argv);
+int e2ctl_filter(int argc, char **argv);
+
 #endif

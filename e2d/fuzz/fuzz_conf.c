@@ -4,7 +4,7 @@
  * are also fed to the declarative argument parser.
  *
  *   CC=clang cmake -S . -B build-fuzz -DE2_FUZZ=ON && cmake --build build-fuzz --target fuzz
- *   build-fuzz/e2d/fuzz_conf -max_total_time=600 e2d/fuzz/corpus/fuzz_conf   # a longer run
+ *   mkdir -p /tmp/corpus && build-fuzz/e2d/fuzz_conf -max_total_time=600 /tmp/corpus e2d/fuzz/seeds/conf
  */
 #include <stdint.h>
 #include <stdlib.h>
