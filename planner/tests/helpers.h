@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "e2_pgraph.h"
+#include "e2_igraph.h"
 
 static inline struct e2_hw *load_hw(const char *name)
 {
