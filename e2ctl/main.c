@@ -21,6 +21,7 @@ static int cmd_help(int argc, char **argv)
 
 static const struct e2ctl_verb verbs[] = {
     {"help", "", "this text", cmd_help},
+    {"plan", "PGRAPH.json --hw HW.yaml", "size, place and print the deployment plan", e2ctl_plan},
 };
 
 static int usage(int code)

@@ -14,4 +14,7 @@ struct e2ctl_verb {
     int (*run)(int argc, char **argv);
 };
 
+/* verb_plan.c: the deployment plan (planner/). */
+int e2ctl_plan(int argc, char **argv);
+
 #endif
