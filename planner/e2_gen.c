@@ -109,12 +109,18 @@ static json_t *nf_desc(struct e2_rng *r, const struct e2_gen_graph *g, unsigned 
     static const char *const fw[] = {"forward", "drop", NULL};
     char type[32];
     snprintf(type, sizeof(type), "T%u", i);
-    json_int_t tput = (json_int_t)e2_rng_range(r, g->tput_min, g->tput_max);
+    static const char *const t5[] = {"src_ip", "dst_ip", "proto", "src_port", "dst_port", NULL};
+    json_int_t tput =
+        g->n_pool
+            ? (json_int_t)g->pool[e2_rng_below(r, (unsigned)g->n_pool)]->throughput_bps_per_core_ghz
+            : (json_int_t)e2_rng_range(r, g->tput_min, g->tput_max);
+    json_t *aff =
+        g->compatible ? json_pack("{sosb}", "fields", names(t5), "symmetric", 1) : affinity(r);
+    bool rewrites = !g->compatible && !e2_rng_below(r, 5);
     return json_pack("{sssssosos{sI}soso}", "nf_type", type, "api", "native", "scaling",
-                     scaling(r, g->constrained), "affinity", affinity(r), "performance",
-                     "throughput_per_core_per_ghz", tput, "rewrites",
-                     names(e2_rng_below(r, 5) ? none : nat), "offload_actions",
-                     names(e2_rng_below(r, 4) ? none : fw));
+                     scaling(r, g->constrained), "affinity", aff, "performance",
+                     "throughput_per_core_per_ghz", tput, "rewrites", names(rewrites ? nat : none),
+                     "offload_actions", names(e2_rng_below(r, 4) ? none : fw));
 }
 
 /* ---- graphs ---- */
@@ -187,7 +193,12 @@ static const char *node_name(int v, char *buf)
     return buf;
 }
 
-static json_t *edges_json(const struct gbuild *b)
+/* The vports edges use: each NF's first input and output. */
+struct vports {
+    const char **in, **out;
+};
+
+static json_t *edges_json(const struct gbuild *b, const struct vports *vp)
 {
     json_t *a = json_array();
     for (size_t k = 0; k < b->n; k++) {
@@ -201,9 +212,10 @@ static json_t *edges_json(const struct gbuild *b)
         if (sib > 1) snprintf(filter, sizeof(filter), "ip[1] & 7 = %u", idx);
         json_t *o = json_pack("{sIssssss}", "id", (json_int_t)k, "src", node_name(e->src, s), "dst",
                               node_name(e->dst, d), "filter", filter);
-        json_object_set_new(o, "src_ports", e->src >= 0 ? json_pack("[s]", "out") : json_array());
+        json_object_set_new(o, "src_ports",
+                            e->src >= 0 ? json_pack("[s]", vp->out[e->src]) : json_array());
         json_object_set_new(o, "dst_input",
-                            e->dst >= 0 ? json_pack("{ss}", "port", "in") : json_null());
+                            e->dst >= 0 ? json_pack("{ss}", "port", vp->in[e->dst]) : json_null());
         json_object_set_new(o, "bw_bps", json_integer((json_int_t)e->bps));
         json_object_set_new(o, "pipelets", json_pack("[i]", 0));
         json_object_set_new(o, "root", json_boolean(e->src == -1));
@@ -213,20 +225,33 @@ static json_t *edges_json(const struct gbuild *b)
     return a;
 }
 
-static json_t *nodes_json(struct e2_rng *r, const struct e2_gen_graph *g, const struct gbuild *b)
+static json_t *nf_node(struct e2_rng *r, const struct e2_gen_graph *g, unsigned i,
+                       struct vports *vp)
+{
+    char name[16], type[16];
+    snprintf(name, sizeof(name), "nf%u", i);
+    snprintf(type, sizeof(type), "T%u", i);
+    vp->in[i] = "in";
+    vp->out[i] = "out";
+    if (!g->n_pool || g->compatible)
+        return json_pack("{ssssssso}", "name", name, "kind", "nf", "nf_type", type, "nf",
+                         nf_desc(r, g, i));
+    const struct e2_nf_desc *d = g->pool[e2_rng_below(r, (unsigned)g->n_pool)];
+    vp->in[i] = d->inputs[0];
+    vp->out[i] = d->outputs[0];
+    return json_pack("{ssssssso}", "name", name, "kind", "nf", "nf_type", d->nf_type, "nf",
+                     e2_nf_desc_to_json(d));
+}
+
+static json_t *nodes_json(struct e2_rng *r, const struct e2_gen_graph *g, const struct gbuild *b,
+                          struct vports *vp)
 {
     json_t *a = json_array(), *ports = json_array();
     for (unsigned p = 0; p < g->n_ports; p++) json_array_append_new(ports, json_integer(p));
     json_array_append_new(
         a, json_pack("{sssssO}", "name", "ext", "kind", "port", "switch_ports", ports));
     json_decref(ports);
-    for (unsigned i = 0; i < g->n_nfs; i++) {
-        char name[16], type[16];
-        snprintf(name, sizeof(name), "nf%u", i);
-        snprintf(type, sizeof(type), "T%u", i);
-        json_array_append_new(a, json_pack("{ssssssso}", "name", name, "kind", "nf", "nf_type",
-                                           type, "nf", nf_desc(r, g, i)));
-    }
+    for (unsigned i = 0; i < g->n_nfs; i++) json_array_append_new(a, nf_node(r, g, i, vp));
     bool drop = false;
     for (size_t k = 0; k < b->n; k++) drop |= b->e[k].dst == -2;
     if (drop) json_array_append_new(a, json_pack("{ssss}", "name", "Drop", "kind", "drop"));
@@ -241,9 +266,16 @@ json_t *e2_gen_pgraph(struct e2_rng *r, const struct e2_gen_graph *g)
         return NULL;
     }
     rates(&b, (int)g->n_nfs, g->ingress_bps);
-    json_t *pg = json_pack("{sssssos[{sisnsis[i]}]so}", "format", "e2-pgraph/1", "policy",
-                           "generated", "nodes", nodes_json(r, g, &b), "pipelets", "index", 0,
-                           "name", "line", 1, "roots", 0, "edges", edges_json(&b));
+    struct vports vp = {calloc(g->n_nfs, sizeof(char *)), calloc(g->n_nfs, sizeof(char *))};
+    json_t *pg = NULL;
+    if (vp.in && vp.out) {
+        json_t *nodes = nodes_json(r, g, &b, &vp);
+        pg = json_pack("{sssssos[{sisnsis[i]}]so}", "format", "e2-pgraph/1", "policy", "generated",
+                       "nodes", nodes, "pipelets", "index", 0, "name", "line", 1, "roots", 0,
+                       "edges", edges_json(&b, &vp));
+    }
+    free(vp.in);
+    free(vp.out);
     free(b.e);
     return pg;
 }

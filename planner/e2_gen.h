@@ -12,10 +12,11 @@
  * (bw) rate: the ingress rate splits over the root edges, and each NF's
  * input splits over its out-edges by random weights. A chain is
  * ext -> nf0 -> ... -> nfN-1 -> ext; a DAG adds random forward edges, exits
- * to ext and to Drop. NF descriptions draw affinity (5-tuple, symmetric or
- * not; src_ip; src_ip+dst_ip symmetric; none), NAT-like rewrites now and
- * then, and a throughput per core-GHz; with `constrained`, also scaling
- * limits (one server only, one instance per server, a max count).
+ * to ext and to Drop. NF descriptions are drawn from a pool (e.g. the
+ * example NFs), or made up: affinity (5-tuple, symmetric or not; src_ip;
+ * src_ip+dst_ip symmetric; none), NAT-like rewrites now and then, and a
+ * throughput per core-GHz; with `constrained`, also scaling limits (one
+ * server only, one instance per server, a max count).
  */
 #ifndef E2_GEN_H
 #define E2_GEN_H
@@ -80,6 +81,11 @@ struct e2_gen_graph {
     unsigned n_ports;          /**< ext's switch ports: 0 .. n_ports-1 */
     double tput_min, tput_max; /**< NF throughput per core-GHz, bits/s */
     bool constrained;          /**< draw scaling limits too */
+    bool compatible;           /**< every NF keeps flows by the symmetric 5-tuple and rewrites
+                                    nothing: one hash serves the whole graph */
+    const struct e2_nf_desc *const *pool; /**< when set, NFs are drawn from these instead
+                                               (compatible: only their throughput) */
+    size_t n_pool;
 };
 
 /** A random pGraph JSON object (new reference), or NULL on ENOMEM. */

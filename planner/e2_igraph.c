@@ -112,10 +112,21 @@ static int upstream_order(const struct e2_pgraph *pg, unsigned *pos)
     return rc;
 }
 
+/* True when every source field comes with its destination twin and back. */
+static bool pair_closed(uint32_t f)
+{
+    bool ip = !(f & E2_FIELD_SRC_IP) == !(f & E2_FIELD_DST_IP);
+    bool port = !(f & E2_FIELD_SRC_PORT) == !(f & E2_FIELD_DST_PORT);
+    return ip && port;
+}
+
+/* Hash on the NF's affinity fields — symmetrically whenever they pair up, which keeps its
+ * flows together just as well and lets symmetric NFs downstream adopt the hash. */
 static struct e2_steering own_steering(const struct e2_pnode *n, unsigned id)
 {
     if (n->nf && n->nf->affinity)
-        return (struct e2_steering){n->nf->affinity, n->nf->affinity_symmetric, id};
+        return (struct e2_steering){n->nf->affinity,
+                                    n->nf->affinity_symmetric || pair_closed(n->nf->affinity), id};
     return (struct e2_steering){E2_FIELDS_5TUPLE, true, id};
 }
 

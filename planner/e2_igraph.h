@@ -6,8 +6,10 @@
  * flow-ID space of its *steering* — the hash that decides which instance a
  * packet goes to — evenly, one range each.
  *
- * Steering. An NF hashes on its own affinity fields (an NF without affinity
- * on the 5-tuple, symmetrically), unless it can *adopt* the steering S of an
+ * Steering. An NF hashes on its own affinity fields — symmetrically when
+ * they come in src/dst pairs, which keeps its flows together as well and
+ * suits symmetric NFs downstream (an NF without affinity hashes on the
+ * 5-tuple, symmetrically) — unless it can *adopt* the steering S of an
  * upstream NF A that sends to it. B may adopt S exactly when
  *   (1) A rewrites none of S's fields, so the flow ID computed where S was
  *       first applied is still the hash of the packet B receives; and

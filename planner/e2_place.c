@@ -104,11 +104,19 @@ static int dfs_order(const struct e2_igraph *ig, unsigned *order, size_t *n)
     return 0;
 }
 
+/*
+ * Packing state. Links are accounted pessimistically while packing: an edge
+ * to a node not placed yet is *held* on the placed end's NIC (and the
+ * switch) as if it will cross; it is released when the other end lands on
+ * the same server. Placing v on s then changes the load of s alone, and a
+ * packing where every node fit is feasible once the last hold is released.
+ */
 struct pack {
     struct e2_placement *pl;
     const struct e2_igraph *ig;
-    double *d_in, *d_out; /* per server, scratch */
-    unsigned *bins;       /* servers, largest first */
+    double *held_in, *held_out; /* per server */
+    double held_sw;
+    unsigned *bins; /* servers, largest first */
 };
 
 /* More NF cores first, then a faster NIC, then the order of the description. */
@@ -135,35 +143,71 @@ static int sort_bins(struct pack *k)
     return 0;
 }
 
-/* Link excess that placing @v on @s would add (0 when every touched link still fits). */
-static double added_excess(struct pack *k, unsigned v, unsigned s)
+struct hold {
+    double in, out, sw; /* change of s's held-or-real NIC loads and the switch's */
+};
+
+/* What placing @v on @s does to the pessimistic loads (only s's change). */
+static struct hold pessimistic_change(const struct pack *k, unsigned v, unsigned s)
 {
-    const struct e2_placement *pl = k->pl;
     const struct e2_inode *n = &k->ig->nodes[v];
-    double sw = 0;
-    memset(k->d_in, 0, pl->n_servers * sizeof(double));
-    memset(k->d_out, 0, pl->n_servers * sizeof(double));
+    struct hold h = {0, 0, 0};
     for (int dir = 0; dir < 2; dir++) {
         const struct e2_ivec *es = dir ? &n->out : &n->in;
         for (size_t i = 0; i < es->n; i++) {
             const struct e2_iedge *e = &k->ig->edges[es->v[i]];
-            unsigned t = pl->server[dir ? e->dst : e->src];
-            if (t == E2_SERVER_NONE || t == E2_SERVER_ANY || t == s) continue;
-            double *here = dir ? k->d_out : k->d_in, *there = dir ? k->d_in : k->d_out;
-            here[s] += e->rate_bps;
-            if (t != E2_SERVER_OUTSIDE) there[t] += e->rate_bps;
-            sw += e->rate_bps;
+            unsigned t = k->pl->server[dir ? e->dst : e->src];
+            double r = e->rate_bps;
+            if (t == E2_SERVER_ANY) continue;
+            if (t == s) { /* the neighbour's hold is released */
+                *(dir ? &h.in : &h.out) -= r;
+                h.sw -= r;
+                continue;
+            }
+            *(dir ? &h.out : &h.in) += r;
+            if (t == E2_SERVER_NONE || t == E2_SERVER_OUTSIDE) h.sw += r;
         }
     }
-    double x = 0;
-    for (size_t t = 0; t < pl->n_servers; t++) {
-        double cap = (double)pl->hw->servers[t].nic_bps * (1 + 1e-9);
-        x += fmax(0, pl->nic_in[t] + k->d_in[t] - fmax(cap, pl->nic_in[t]));
-        x += fmax(0, pl->nic_out[t] + k->d_out[t] - fmax(cap, pl->nic_out[t]));
-    }
-    double swcap = pl->opts.switch_bps * (1 + 1e-9);
-    if (swcap > 0) x += fmax(0, pl->switch_bps + sw - fmax(swcap, pl->switch_bps));
+    return h;
+}
+
+static double over(double load, double delta, double cap)
+{
+    cap *= 1 + 1e-9;
+    return fmax(0, load + delta - fmax(cap, load));
+}
+
+/* Link excess that placing @v on @s would add, pessimistically (0: it fits). */
+static double added_excess(const struct pack *k, unsigned v, unsigned s)
+{
+    const struct e2_placement *pl = k->pl;
+    struct hold h = pessimistic_change(k, v, s);
+    double cap = (double)pl->hw->servers[s].nic_bps;
+    double x = over(pl->nic_in[s] + k->held_in[s], h.in, cap) +
+               over(pl->nic_out[s] + k->held_out[s], h.out, cap);
+    if (pl->opts.switch_bps > 0) x += over(pl->switch_bps + k->held_sw, h.sw, pl->opts.switch_bps);
     return x;
+}
+
+/* Move holds: v's edges to unplaced nodes are held on s; its neighbours' holds on v end. */
+static void update_holds(struct pack *k, unsigned v, unsigned s)
+{
+    const struct e2_inode *n = &k->ig->nodes[v];
+    for (int dir = 0; dir < 2; dir++) {
+        const struct e2_ivec *es = dir ? &n->out : &n->in;
+        for (size_t i = 0; i < es->n; i++) {
+            const struct e2_iedge *e = &k->ig->edges[es->v[i]];
+            unsigned t = k->pl->server[dir ? e->dst : e->src];
+            double r = e->rate_bps;
+            if (t == E2_SERVER_NONE) {
+                *(dir ? &k->held_out[s] : &k->held_in[s]) += r;
+                k->held_sw += r;
+            } else if (t < k->pl->n_servers) {
+                *(dir ? &k->held_in[t] : &k->held_out[t]) -= r;
+                k->held_sw -= r;
+            }
+        }
+    }
 }
 
 /*
@@ -183,6 +227,7 @@ static int pack_one(struct pack *k, unsigned v, size_t *cur)
         if (x <= 0) break;
     }
     if (best == S) return -ENOSPC;
+    update_holds(k, v, k->bins[best]);
     e2_placement_set(k->pl, k->ig, v, k->bins[best]);
     *cur = best;
     return 0;
@@ -220,12 +265,13 @@ int e2_place_pack(const struct e2_igraph *ig, const struct e2_hw *hw,
     struct e2_placement *pl = NULL;
     if (!rc) rc = e2_placement_new(ig, hw, opts, &pl, err);
     if (rc) return rc;
-    struct pack k = {pl, ig, calloc(hw->n_servers, sizeof(double)),
-                     calloc(hw->n_servers, sizeof(double)), NULL};
-    rc = k.d_in && k.d_out && !sort_bins(&k) ? pack_all(&k, err)
-                                             : e2_err_set(err, ENOMEM, "out of memory");
-    free(k.d_in);
-    free(k.d_out);
+    struct pack k = {
+        pl, ig,  calloc(hw->n_servers, sizeof(double)), calloc(hw->n_servers, sizeof(double)),
+        0,  NULL};
+    rc = k.held_in && k.held_out && !sort_bins(&k) ? pack_all(&k, err)
+                                                   : e2_err_set(err, ENOMEM, "out of memory");
+    free(k.held_in);
+    free(k.held_out);
     free(k.bins);
     if (rc) {
         e2_placement_free(pl);
@@ -263,12 +309,42 @@ static int links_short(const struct e2_placement *pl, struct e2_err *err)
                       rate_str((double)pl->hw->servers[ws].nic_bps, cap, sizeof(cap)));
 }
 
+/* Lexicographic: peak overload, then total excess, then traffic between servers. */
+static bool worse(const struct e2_placement *a, const struct e2_placement *b)
+{
+    double pa = e2_placement_peak_overload(a), pb = e2_placement_peak_overload(b);
+    if (fabs(pa - pb) > 1e-9) return pa > pb;
+    double xa = e2_placement_excess(a), xb = e2_placement_excess(b);
+    if (fabs(xa - xb) > 1e-6 * (xa + xb)) return xa > xb;
+    return a->cross_bps > b->cross_bps;
+}
+
+int e2_place_best_effort(const struct e2_igraph *ig, const struct e2_hw *hw,
+                         const struct e2_place_opts *opts, struct e2_placement **out,
+                         struct e2_err *err)
+{
+    struct e2_place_opts by_cores = *opts;
+    by_cores.respect_links = false;
+    struct e2_placement *plain = NULL;
+    int rc = e2_place_pack(ig, hw, opts, out, err);
+    if (!rc && opts->respect_links && !e2_place_pack(ig, hw, &by_cores, &plain, NULL)) {
+        plain->opts = *opts;
+        if (worse(*out, plain)) {
+            e2_placement_free(*out);
+            *out = plain;
+            plain = NULL;
+        }
+    }
+    e2_placement_free(plain);
+    if (!rc) e2_place_improve(*out, ig);
+    return rc;
+}
+
 int e2_place(const struct e2_igraph *ig, const struct e2_hw *hw, const struct e2_place_opts *opts,
              struct e2_placement **out, struct e2_err *err)
 {
-    int rc = e2_place_pack(ig, hw, opts, out, err);
+    int rc = e2_place_best_effort(ig, hw, opts, out, err);
     if (rc) return rc;
-    e2_place_improve(*out, ig);
     if (opts->respect_links && e2_placement_excess(*out) > 0) {
         rc = links_short(*out, err);
         e2_placement_free(*out);

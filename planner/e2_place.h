@@ -15,9 +15,11 @@
  * depth-first walk of the iGraph, then Kernighan-Lin style improvement — each
  * round makes the single swap of two nodes on different servers (or move to
  * a free core) that most reduces traffic through the switch, until none
- * helps. A swap never makes a link limit worse; if the packing could not
- * respect links, swaps first reduce the excess, and e2_place() fails when
- * some remains.
+ * helps. Packing holds link capacity for edges to nodes not placed yet
+ * (pessimistic), and the plain packing by cores competes as a start. A swap
+ * never makes a link limit worse; if the start could not respect links,
+ * swaps first reduce the peak overload and the excess, and e2_place() fails
+ * when some remains.
  *
  * The placement keeps running totals (per-node traffic to each server, NIC
  * loads, switch load) so a swap is scored in O(1) and applied in O(degree);
@@ -76,6 +78,9 @@ unsigned e2_server_nf_cores(const struct e2_hw *hw, size_t s);
 /** Sum over links of the traffic beyond capacity (0 when every limit holds). */
 double e2_placement_excess(const struct e2_placement *pl);
 
+/** How far the most loaded link (NIC direction or switch) is beyond capacity, as a fraction. */
+double e2_placement_peak_overload(const struct e2_placement *pl);
+
 /**
  * Place @node on server @s and account its edges to placed neighbours;
  * E2_SERVER_NONE unplaces it. No limit is checked here.
@@ -90,6 +95,17 @@ void e2_placement_account(struct e2_placement *pl, const struct e2_igraph *ig, u
 /** Whether @node may go on @s under its NF's scaling rules and the free cores. */
 bool e2_placement_allows(const struct e2_placement *pl, const struct e2_igraph *ig, unsigned node,
                          size_t s);
+
+/**
+ * The placement e2_place() computes, kept even when some link stays over
+ * capacity (the simulator measures such plans): two DFS bin-packings — links
+ * held pessimistically, and by cores alone — the better one (peak overload,
+ * then total excess, then switch traffic) improved by swaps. Swaps never
+ * raise the peak overload, so the result is never worse than either start.
+ */
+int e2_place_best_effort(const struct e2_igraph *ig, const struct e2_hw *hw,
+                         const struct e2_place_opts *opts, struct e2_placement **out,
+                         struct e2_err *err);
 
 /**
  * The paper's placement: check the totals fit, DFS bin-packing, then swaps.

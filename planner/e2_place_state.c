@@ -1,5 +1,6 @@
 /* The placement and its running totals: who is where, and what each link carries. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,4 +155,15 @@ double e2_placement_excess(const struct e2_placement *pl)
     }
     if (pl->opts.switch_bps > 0) x += beyond(pl->switch_bps, pl->opts.switch_bps);
     return x;
+}
+
+double e2_placement_peak_overload(const struct e2_placement *pl)
+{
+    double u = 0;
+    for (size_t s = 0; s < pl->n_servers; s++) {
+        double cap = (double)pl->hw->servers[s].nic_bps;
+        u = fmax(u, fmax(pl->nic_in[s], pl->nic_out[s]) / cap);
+    }
+    if (pl->opts.switch_bps > 0) u = fmax(u, pl->switch_bps / pl->opts.switch_bps);
+    return u > 1 + 1e-9 ? u - 1 : 0;
 }

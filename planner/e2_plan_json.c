@@ -144,15 +144,21 @@ static json_t *rule_target(const struct e2_plan *p, const struct e2_switch_rule 
 
 static json_t *rule_json(const struct e2_plan *p, const struct e2_switch_rule *r)
 {
-    static const char *const kinds[] = {"ingress", "to_server", "egress"};
-    json_t *o = rule_target(p, r);
-    json_object_set_new(o, "kind", json_string(kinds[r->kind]));
+    static const char *const kinds[] = {"port_group", "ingress", "to_server", "egress"};
+    const struct e2_pnode *group = &p->pg->nodes[r->group];
+    if (r->kind == E2_RULE_PORT_GROUP)
+        return json_pack("{sssIss}", "kind", kinds[r->kind], "in_port", (json_int_t)r->in_port,
+                         "port_group", group->name);
     if (r->kind == E2_RULE_EGRESS) {
         const struct e2_pnode *pn = &p->pg->nodes[r->port_node];
-        json_object_set_new(o, "out_ports", ports_json(pn->switch_ports, pn->n_switch_ports));
+        return json_pack("{sssssssIso}", "kind", kinds[r->kind], "action", "port_node", "port_node",
+                         pn->name, "out_port", (json_int_t)pn->switch_ports[0], "out_ports",
+                         ports_json(pn->switch_ports, pn->n_switch_ports));
     }
+    json_t *o = rule_target(p, r);
+    json_object_set_new(o, "kind", json_string(kinds[r->kind]));
     if (r->kind != E2_RULE_INGRESS) return o;
-    json_object_set_new(o, "in_port", json_integer(r->in_port));
+    json_object_set_new(o, "port_group", json_string(group->name));
     json_object_set_new(o, "pgraph_edge", json_integer(r->pedge));
     json_object_set_new(o, "filter", json_string(p->pg->edges[r->pedge].filter));
     json_object_set_new(o, "flow",

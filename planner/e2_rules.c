@@ -48,20 +48,36 @@ static bool same_group(const struct piece *a, const struct piece *b)
            a->port_node == b->port_node;
 }
 
-/* One merged interval of one group: its prefix cover, on every port of the port node. */
+/* One merged interval of one group: its prefix cover. */
 static int emit_interval(struct rules *r, const struct e2_igraph *ig, const struct piece *p,
                          uint64_t lo, uint64_t hi)
 {
     struct e2_prefix pre[2 * E2_FLOW_BITS_MAX];
     size_t np = e2_range_prefix_cover(lo, hi, ig->bits, pre);
-    const struct e2_pnode *pn = &ig->pg->nodes[ig->nodes[p->port_inode].pnode];
-    for (size_t i = 0; i < pn->n_switch_ports; i++)
-        for (size_t k = 0; k < np; k++) {
-            struct e2_switch_rule rule = {E2_RULE_INGRESS, pn->switch_ports[i], p->pedge,
-                                          pre[k],          p->server,           p->port_node};
+    for (size_t k = 0; k < np; k++) {
+        struct e2_switch_rule rule = {E2_RULE_INGRESS, 0,      ig->nodes[p->port_inode].pnode,
+                                      p->pedge,        pre[k], p->server,
+                                      p->port_node};
+        int rc = emit(r, &rule);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Table 0: every external port of a port node that traffic enters by. */
+static int emit_port_groups(struct rules *r, const struct e2_igraph *ig)
+{
+    for (size_t v = 0; v < ig->n_nodes; v++) {
+        if (ig->nodes[v].kind != E2_INODE_PORT || !ig->nodes[v].out.n) continue;
+        const struct e2_pnode *pn = &ig->pg->nodes[ig->nodes[v].pnode];
+        for (size_t i = 0; i < pn->n_switch_ports; i++) {
+            struct e2_switch_rule rule = {.kind = E2_RULE_PORT_GROUP,
+                                          .in_port = pn->switch_ports[i],
+                                          .group = ig->nodes[v].pnode};
             int rc = emit(r, &rule);
             if (rc) return rc;
         }
+    }
     return 0;
 }
 
@@ -131,7 +147,8 @@ long e2_switch_rules(const struct e2_igraph *ig, const unsigned *server, const s
     struct rules r = {.store = out != NULL};
     struct piece *ps = NULL;
     size_t n = 0;
-    int rc = collect_ingress(ig, server, &ps, &n);
+    int rc = emit_port_groups(&r, ig);
+    if (!rc) rc = collect_ingress(ig, server, &ps, &n);
     if (!rc) rc = emit_ingress(&r, ig, ps, n);
     if (!rc) rc = emit_forwarding(&r, ig, server, hw);
     free(ps);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "e2_units.h"
@@ -162,21 +163,43 @@ double e2_hw_min_ghz(const struct e2_hw *hw)
     return g;
 }
 
-static int size_nf(const struct e2_pnode *n, double ghz, struct e2_nf_size *s, struct e2_err *err)
+static double min_link(const struct e2_hw *hw)
+{
+    double b = hw->n_servers ? (double)hw->servers[0].nic_bps : 0;
+    for (size_t i = 1; i < hw->n_servers; i++)
+        if (hw->servers[i].nic_bps < b) b = (double)hw->servers[i].nic_bps;
+    return b;
+}
+
+/* Why one instance takes no more than it does: its core, or a server link. */
+static const char *capacity_reason(const struct e2_nf_desc *d, double ghz, bool by_link, char *buf,
+                                   size_t len)
+{
+    char per[32];
+    if (by_link) return snprintf(buf, len, "the slowest server link"), buf;
+    e2_rate_format(d->throughput_bps_per_core_ghz, per, sizeof(per));
+    snprintf(buf, len, "%s per core-GHz on %.1f GHz cores", per, ghz);
+    return buf;
+}
+
+static int size_nf(const struct e2_pnode *n, double ghz, double link, struct e2_nf_size *s,
+                   struct e2_err *err)
 {
     const struct e2_nf_desc *d = n->nf;
     if (!d) return s->instances = 1, 0;
-    s->capacity_bps = (double)d->throughput_bps_per_core_ghz * ghz;
+    double core = (double)d->throughput_bps_per_core_ghz * ghz;
+    bool by_link = core > link && link > 0;
+    s->capacity_bps = by_link ? link : core;
     double need = s->capacity_bps > 0 ? ceil(s->load_bps / s->capacity_bps - 1e-9) : 0;
     if (need > d->max_instances) {
-        char load[32], cap[32], per[32];
+        char load[32], cap[32], why[96];
         e2_rate_format((uint64_t)s->load_bps, load, sizeof(load));
         e2_rate_format((uint64_t)s->capacity_bps, cap, sizeof(cap));
-        e2_rate_format(d->throughput_bps_per_core_ghz, per, sizeof(per));
         return e2_err_set(err, ERANGE,
-                          "NF '%s' (%s) needs %.0f instances for %s at %s each (%s per core-GHz "
-                          "on %.1f GHz cores), but its description allows at most %u",
-                          n->name, d->nf_type, need, load, cap, per, ghz, d->max_instances);
+                          "NF '%s' (%s) needs %.0f instances for %s at %s each (%s), but its "
+                          "description allows at most %u",
+                          n->name, d->nf_type, need, load, cap,
+                          capacity_reason(d, ghz, by_link, why, sizeof(why)), d->max_instances);
     }
     s->instances = need < d->min_instances ? d->min_instances : (unsigned)need;
     return 0;
@@ -185,14 +208,14 @@ static int size_nf(const struct e2_pnode *n, double ghz, struct e2_nf_size *s, s
 int e2_plan_size(const struct e2_pgraph *pg, const double *rate, const struct e2_hw *hw,
                  struct e2_nf_size *out, struct e2_err *err)
 {
-    double ghz = e2_hw_min_ghz(hw);
+    double ghz = e2_hw_min_ghz(hw), link = min_link(hw);
     memset(out, 0, pg->n_nodes * sizeof(*out));
     for (size_t e = 0; e < pg->n_edges; e++) out[pg->edges[e].dst].load_bps += rate[e];
     for (size_t i = 0; i < pg->n_nodes; i++) {
         const struct e2_pnode *n = &pg->nodes[i];
         if (n->kind == E2_PNODE_TEE) out[i].instances = 1;
         if (n->kind != E2_PNODE_NF) continue;
-        int rc = size_nf(n, ghz, &out[i], err);
+        int rc = size_nf(n, ghz, link, &out[i], err);
         if (rc) return rc;
     }
     return 0;

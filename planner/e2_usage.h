@@ -9,11 +9,13 @@
  * is the maximum input rate the rack sustains with this placement — the
  * quantity of the paper's Fig. 9.
  *
- * Switch rules (the rack switch cannot match ranges, only masked values):
- *   - ingress: per external port of a port node, per root edge and per
- *     destination server, one rule per prefix of the minimal cover of the
- *     flow IDs that edge sends to that server (adjacent ranges of instances
- *     on one server merge first);
+ * Switch rules, in the two tables of an OpenFlow switch (it cannot match
+ * ranges, only masked values):
+ *   - port group: one rule per external port of a port node that traffic
+ *     enters by, tagging packets with the port node;
+ *   - ingress: per port node, root edge and destination server, one rule per
+ *     prefix of the minimal cover of the flow IDs that edge sends to that
+ *     server (adjacent ranges of instances on one server merge first);
  *   - to-server: one rule per server that receives traffic from another
  *     server (E2D tunnels it to the server's switch port);
  *   - egress: one rule per port node that receives traffic from servers.
@@ -52,23 +54,26 @@ int e2_usage_compute(const struct e2_igraph *ig, const unsigned *server, const s
 void e2_usage_free(struct e2_usage *u);
 
 enum e2_rule_kind {
-    E2_RULE_INGRESS,   /**< ext port + filter + flow-ID prefix -> destination */
-    E2_RULE_TO_SERVER, /**< traffic tunnelled to a server -> its port */
-    E2_RULE_EGRESS,    /**< traffic for a port node -> its ports */
+    E2_RULE_PORT_GROUP, /**< external port -> tag of its port node */
+    E2_RULE_INGRESS,    /**< port node tag + filter + flow-ID prefix -> destination */
+    E2_RULE_TO_SERVER,  /**< traffic tunnelled to a server -> its port */
+    E2_RULE_EGRESS,     /**< traffic for a port node -> its ports */
 };
 
 struct e2_switch_rule {
     enum e2_rule_kind kind;
-    unsigned in_port;      /**< INGRESS: external port matched */
+    unsigned in_port;      /**< PORT_GROUP: the external port matched */
+    unsigned group;        /**< PORT_GROUP: tag set, INGRESS: tag matched (a pGraph port node) */
     unsigned pedge;        /**< INGRESS: root edge (its filter is matched) */
     struct e2_prefix flow; /**< INGRESS: flow-ID match (mask 0 matches all) */
-    unsigned server; /**< destination server, E2_SERVER_ANY = drop, E2_SERVER_OUTSIDE = port node */
-    unsigned port_node; /**< pGraph port node when server == E2_SERVER_OUTSIDE */
+    unsigned server;       /**< INGRESS, TO_SERVER: destination server; E2_SERVER_ANY = drop,
+                                E2_SERVER_OUTSIDE = the port node port_node */
+    unsigned port_node;    /**< destination pGraph port node (INGRESS to a port node, EGRESS) */
 };
 
 /**
- * Every switch rule the placement needs, in a stable order (ingress by port
- * node, edge, destination and flow ID; then to-server; then egress).
+ * Every switch rule the placement needs, in a stable order: port groups,
+ * ingress (by port node, edge, destination and flow ID), to-server, egress.
  * @param out  new array (free()), may be NULL when only counting
  * @return the number of rules, or -ENOMEM
  */

@@ -184,6 +184,22 @@ static void no_shortcut_when_a_rewrites_or_symmetry_is_missing(void **state)
     e2_pgraph_free(pg);
 }
 
+static void paired_fields_hash_symmetrically_so_symmetric_nfs_adopt(void **state)
+{
+    (void)state;
+    char a[512], b[512];
+    /* A keeps flows by their 5-tuple in one direction; hashing it symmetrically keeps them
+     * just as well, and B, which needs both directions together, can then adopt it. */
+    struct e2_pgraph *pg = fig4_pgraph(nf_json(a, sizeof(a), "TA", "1G", T5, 0, "[]"),
+                                       nf_json(b, sizeof(b), "TB", "1G", T5, 1, "[]"), RATE);
+    struct e2_igraph *ig = build(pg, 2, 2, 16);
+    assert_true(ig->steer[1].symmetric);
+    assert_int_equal(ig->steer[2].owner, 1);
+    assert_int_equal(count_edges(ig, 1, E2_DIST_DIRECT), 2);
+    e2_igraph_free(ig);
+    e2_pgraph_free(pg);
+}
+
 static void adoption_is_transitive_along_a_compatible_chain(void **state)
 {
     (void)state;
@@ -268,6 +284,7 @@ int main(void)
         cmocka_unit_test(fig4d_compatible_affinity_connects_instances_directly),
         cmocka_unit_test(same_hash_with_other_counts_sends_only_to_overlapping_ranges),
         cmocka_unit_test(no_shortcut_when_a_rewrites_or_symmetry_is_missing),
+        cmocka_unit_test(paired_fields_hash_symmetrically_so_symmetric_nfs_adopt),
         cmocka_unit_test(adoption_is_transitive_along_a_compatible_chain),
         cmocka_unit_test(split_halves_the_range_and_conserves_every_rate),
         cmocka_unit_test(refuses_what_cannot_be_split_or_built),

@@ -50,7 +50,12 @@ static void splits_never_move_an_existing_instance(void **state)
         struct e2_gen_rack rk = {8, 8, 1, 8, 2048, 2.6, 25000000000ull};
         struct e2_hw *hw = NULL;
         assert_int_equal(e2_gen_rack_uniform(&rk, &hw, NULL), 0);
-        struct e2_gen_graph g = {E2_GEN_DAG, 8, 20e9, 8, 0.5e9, 2e9, false};
+        struct e2_gen_graph g = {.shape = E2_GEN_DAG,
+                                 .n_nfs = 8,
+                                 .ingress_bps = 20e9,
+                                 .n_ports = 8,
+                                 .tput_min = 0.5e9,
+                                 .tput_max = 2e9};
         json_t *j = e2_gen_pgraph(&r, &g);
         struct e2_pgraph *pg = NULL;
         struct e2_plan *p = NULL;

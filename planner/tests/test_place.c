@@ -212,11 +212,11 @@ static void cannot_fit_says_which_resource_and_by_how_much(void **state)
         "servers:\n  - {name: a, cores: 16, ghz: 2.5, nic: 40G, dataplane_cores: 1, switch_port: "
         "20}\n"
         "  - {name: b, cores: 16, ghz: 2.5, nic: 40G, dataplane_cores: 1, switch_port: 21}\n"
-        "switch: {name: sw, ports: 24, external_ports: [0-15], flow_table_size: 20, "
+        "switch: {name: sw, ports: 24, external_ports: [0-15], flow_table_size: 16, "
         "rule_update_latency: 1ms, actions: [forward, drop, hash_select]}\n");
     assert_int_equal(e2_plan_build(pg, small, NULL, &p, &err), -ENOSPC);
-    assert_string_equal(err.msg, "the policy cannot fit: it needs 26 switch rules, switch 'sw' "
-                                 "holds 20: 6 over");
+    assert_string_equal(err.msg, "the policy cannot fit: it needs 21 switch rules, switch 'sw' "
+                                 "holds 16: 5 over");
     e2_hw_free(small);
     struct e2_hw *nohash = hw_from_yaml(
         "servers:\n  - {name: a, cores: 4, ghz: 2.5, nic: 40G, dataplane_cores: 1, switch_port: "
@@ -284,13 +284,13 @@ static void no_plan_ever_exceeds_a_core_link_or_switch_limit(void **state)
         struct e2_rng r = {seed};
         struct e2_hw *hw = NULL;
         assert_int_equal(e2_gen_rack_random(&r, &hw, NULL), 0);
-        struct e2_gen_graph g = {e2_rng_below(&r, 2) ? E2_GEN_DAG : E2_GEN_CHAIN,
-                                 1 + e2_rng_below(&r, 10),
-                                 e2_rng_range(&r, 0.2e9, 12e9),
-                                 (unsigned)hw->sw.n_external,
-                                 0.3e9,
-                                 3e9,
-                                 true};
+        struct e2_gen_graph g = {.shape = e2_rng_below(&r, 2) ? E2_GEN_DAG : E2_GEN_CHAIN,
+                                 .n_nfs = 1 + e2_rng_below(&r, 10),
+                                 .ingress_bps = e2_rng_range(&r, 0.2e9, 12e9),
+                                 .n_ports = (unsigned)hw->sw.n_external,
+                                 .tput_min = 0.3e9,
+                                 .tput_max = 3e9,
+                                 .constrained = true};
         json_t *j = e2_gen_pgraph(&r, &g);
         struct e2_pgraph *pg = NULL;
         struct e2_err err = {0};
