@@ -43,7 +43,7 @@ int e2_gen_rack_uniform(const struct e2_gen_rack *p, struct e2_hw **out, struct 
 int e2_gen_rack_random(struct e2_rng *r, struct e2_hw **out, struct e2_err *err)
 {
     static const unsigned tables[] = {16, 64, 256, 2048};
-    static const double nics[] = {1e9, 10e9, 25e9, 40e9};
+    static const double nics[] = {10e9, 25e9, 40e9, 100e9};
     unsigned servers = 1 + e2_rng_below(r, 8), ext = 2 + e2_rng_below(r, 7);
     size_t len = 512 + 160 * (size_t)servers, n = 0;
     char *y = malloc(len);

@@ -69,7 +69,7 @@ struct e2_gen_rack {
 
 int e2_gen_rack_uniform(const struct e2_gen_rack *p, struct e2_hw **out, struct e2_err *err);
 
-/** 1-8 servers of mixed cores (2-16), clocks, NICs (1-40 Gbit/s); a 16..2048-entry flow table. */
+/** 1-8 servers of mixed cores (2-16), clocks, NICs (10-100 Gbit/s); a 16..2048-entry flow table. */
 int e2_gen_rack_random(struct e2_rng *r, struct e2_hw **out, struct e2_err *err);
 
 enum e2_gen_shape { E2_GEN_CHAIN, E2_GEN_DAG };

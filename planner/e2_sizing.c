@@ -163,20 +163,21 @@ double e2_hw_min_ghz(const struct e2_hw *hw)
     return g;
 }
 
-static double min_link(const struct e2_hw *hw)
+/* The most one instance is given: half the slowest server link. */
+static double link_share(const struct e2_hw *hw)
 {
     double b = hw->n_servers ? (double)hw->servers[0].nic_bps : 0;
     for (size_t i = 1; i < hw->n_servers; i++)
         if (hw->servers[i].nic_bps < b) b = (double)hw->servers[i].nic_bps;
-    return b;
+    return b / 2;
 }
 
-/* Why one instance takes no more than it does: its core, or a server link. */
+/* Why one instance takes no more than it does: its core, or half a server link. */
 static const char *capacity_reason(const struct e2_nf_desc *d, double ghz, bool by_link, char *buf,
                                    size_t len)
 {
     char per[32];
-    if (by_link) return snprintf(buf, len, "the slowest server link"), buf;
+    if (by_link) return snprintf(buf, len, "half the slowest server link"), buf;
     e2_rate_format(d->throughput_bps_per_core_ghz, per, sizeof(per));
     snprintf(buf, len, "%s per core-GHz on %.1f GHz cores", per, ghz);
     return buf;
@@ -208,7 +209,7 @@ static int size_nf(const struct e2_pnode *n, double ghz, double link, struct e2_
 int e2_plan_size(const struct e2_pgraph *pg, const double *rate, const struct e2_hw *hw,
                  struct e2_nf_size *out, struct e2_err *err)
 {
-    double ghz = e2_hw_min_ghz(hw), link = min_link(hw);
+    double ghz = e2_hw_min_ghz(hw), link = link_share(hw);
     memset(out, 0, pg->n_nodes * sizeof(*out));
     for (size_t e = 0; e < pg->n_edges; e++) out[pg->edges[e].dst].load_bps += rate[e];
     for (size_t i = 0; i < pg->n_nodes; i++) {

@@ -15,11 +15,13 @@
  * Sizing: an NF's load is the sum of its incoming edge rates; one instance
  * runs on one core and handles throughput_per_core_per_ghz x GHz, taking the
  * slowest server clock of the rack so an instance fits wherever it lands —
- * but is never given more than the slowest server link carries, since an
- * instance whose traffic exceeds its own server's NIC can only be fed from
- * inside that server; instances = ceil(load / capacity), within the
- * description's min and max. An NF without a known throughput gets its
- * minimum.
+ * but is never given more than half the slowest server link (a deliberate
+ * addition to the paper's sizing: an instance that fills a whole link can
+ * only run on a server that exchanges nothing else, so fast NFs behind slow
+ * NICs get more, smaller instances that placement can put next to their
+ * peers; it costs cores, which such racks have to spare);
+ * instances = ceil(load / capacity), within the description's min and max.
+ * An NF without a known throughput gets its minimum.
  */
 #ifndef E2_SIZING_H
 #define E2_SIZING_H
@@ -31,8 +33,8 @@
 /** Sizing of one pGraph node. */
 struct e2_nf_size {
     double load_bps;     /**< sum of incoming edge rates */
-    double capacity_bps; /**< what one instance is sized for: its core's rate, at most a link;
-                              0 when unknown */
+    double capacity_bps; /**< what one instance is sized for: its core's rate, at most half
+                              the slowest link; 0 when unknown */
     unsigned instances;  /**< NF: >= 1; Tee: 1 (copies in E2D); port, Drop: 0 */
 };
 

@@ -65,6 +65,11 @@ static void move_terms(struct delta *d, bool u_side, double IN, double OUT, doub
     d->cross += (if_f + ot_f) - (if_t + ot_t);
 }
 
+static inline double max2(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 static double over(double load, double cap)
 {
     return load > cap * (1 + 1e-9) ? load - cap : 0;
@@ -73,7 +78,7 @@ static double over(double load, double cap)
 static double util(const struct e2_placement *pl, unsigned s, double d_in, double d_out)
 {
     double cap = (double)pl->hw->servers[s].nic_bps;
-    return fmax(pl->nic_in[s] + d_in, pl->nic_out[s] + d_out) / cap;
+    return max2(pl->nic_in[s] + d_in, pl->nic_out[s] + d_out) / cap;
 }
 
 /* The three most utilized servers, and the overload of the most loaded link. */
@@ -91,7 +96,7 @@ static void find_peaks(struct kl *k)
             }
     }
     double sw = pl->opts.switch_bps > 0 ? pl->switch_bps / pl->opts.switch_bps : 0;
-    k->peak = fmax(0, fmax(u[0], sw) - 1);
+    k->peak = max2(0, max2(u[0], sw) - 1);
 }
 
 static double peak_change(const struct kl *k, unsigned a, unsigned b, const struct delta *d)
@@ -103,9 +108,9 @@ static double peak_change(const struct kl *k, unsigned a, unsigned b, const stru
             rest = util(pl, k->top[i], 0, 0);
             break;
         }
-    double p = fmax(rest, fmax(util(pl, a, d->in_a, d->out_a), util(pl, b, d->in_b, d->out_b)));
-    if (pl->opts.switch_bps > 0) p = fmax(p, (pl->switch_bps + d->cross) / pl->opts.switch_bps);
-    return fmax(0, p - 1) - k->peak;
+    double p = max2(rest, max2(util(pl, a, d->in_a, d->out_a), util(pl, b, d->in_b, d->out_b)));
+    if (pl->opts.switch_bps > 0) p = max2(p, (pl->switch_bps + d->cross) / pl->opts.switch_bps);
+    return max2(0, p - 1) - k->peak;
 }
 
 static double excess_change(const struct kl *k, unsigned a, unsigned b, const struct delta *d)
@@ -143,11 +148,14 @@ static bool overflows(const struct kl *k, unsigned a, unsigned b, const struct d
 static void consider(const struct kl *k, struct cand *c, unsigned a, const struct delta *d,
                      struct cand *best)
 {
-    if (k->pl->opts.respect_links && (k->peak > 0 || overflows(k, a, c->b, d))) {
+    c->dc = d->cross;
+    if (k->pl->opts.respect_links && k->peak > 0) {
         c->dp = peak_change(k, a, c->b, d);
         c->dx = excess_change(k, a, c->b, d);
+    } else if (c->dc >= best->dc - k->eps ||
+               (k->pl->opts.respect_links && overflows(k, a, c->b, d))) {
+        return; /* within capacity only switch traffic counts, and no link may overflow */
     }
-    c->dc = d->cross;
     if (better(k, c, best)) *best = *c;
 }
 

@@ -98,20 +98,26 @@ static inline struct e2_pgraph *fig4_pgraph(const char *a_desc, const char *b_de
     return pgraph_ok(text);
 }
 
-/* Rack of @n servers with @cores cores (1 for the dataplane), 10 Gbit/s NICs, 2.5 GHz. */
-static inline struct e2_hw *rack(unsigned n, unsigned cores)
+/* Rack of @n servers with @cores cores (1 for the dataplane), @gbps Gbit/s NICs, 2.5 GHz. */
+static inline struct e2_hw *rack_nic(unsigned n, unsigned cores, unsigned gbps)
 {
     char y[4096];
     size_t k = (size_t)snprintf(y, sizeof(y), "servers:\n");
     for (unsigned i = 0; i < n; i++)
         k += (size_t)snprintf(y + k, sizeof(y) - k,
-                              "  - {name: s%u, cores: %u, ghz: 2.5, nic: 10 Gbit/s, "
+                              "  - {name: s%u, cores: %u, ghz: 2.5, nic: %u Gbit/s, "
                               "dataplane_cores: 1, switch_port: %u}\n",
-                              i, cores, 16 + i);
+                              i, cores, gbps, 16 + i);
     snprintf(y + k, sizeof(y) - k,
              "switch: {ports: 64, external_ports: [0-15], flow_table_size: 2048, "
              "rule_update_latency: 3ms, actions: [forward, drop, hash_select]}\n");
     return hw_from_yaml(y);
+}
+
+/* The same with 10 Gbit/s NICs. */
+static inline struct e2_hw *rack(unsigned n, unsigned cores)
+{
+    return rack_nic(n, cores, 10);
 }
 
 #endif

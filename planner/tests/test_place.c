@@ -57,7 +57,7 @@ static void swaps_remove_the_switch_traffic_packing_leaves(void **state)
 {
     (void)state;
     struct e2_pgraph *pg = light_and_heavy();
-    struct e2_hw *hw = rack(2, 4); /* 3 NF cores each */
+    struct e2_hw *hw = rack_nic(2, 4, 40); /* 3 NF cores each; one instance per NF */
     struct e2_igraph *ig = igraph_of(pg, hw);
     struct e2_place_opts o = {0, true};
     struct e2_placement *packed = NULL, *placed = NULL;
@@ -190,9 +190,9 @@ static void cannot_fit_says_which_resource_and_by_how_much(void **state)
     struct e2_err err = {0};
     assert_int_equal(e2_plan_build(pg, tiny, NULL, &p, &err), -ENOSPC);
     assert_string_equal(err.msg,
-                        "the policy cannot fit: NF instances need 8 cores (p 4, n 2, f 2), "
+                        "the policy cannot fit: NF instances need 9 cores (p 4, n 2, f 3), "
                         "the rack has 6 free (2 servers s0..s1, after 2 dataplane cores): "
-                        "2 short");
+                        "3 short");
     e2_hw_free(tiny);
     /* One instance receiving more than any NIC. */
     struct e2_hw *hw = rack(2, 8);

@@ -179,7 +179,7 @@ static void ilp_spreads_heavy_entries_one_per_server(void **state)
     assert_true(optimal);
     /* 6 Gbit/s into each 10 Gbit/s NIC: 18 x 10/6 = 30 Gbit/s. */
     assert_true(fabs(rate_of(ig, pl, hw) - 30e9) < 1e3);
-    for (int k = 0; k < 3; k++) assert_int_equal(pl->cores_used[k], 1);
+    for (int k = 0; k < 3; k++) assert_true(fabs(pl->nic_in[k] - 6e9) < 1e3);
     e2_placement_free(pl);
     e2_igraph_free(ig);
     e2_pgraph_free(pg);
