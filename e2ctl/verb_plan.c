@@ -31,7 +31,8 @@ static const char plan_help[] =
     "rack's servers so the least traffic crosses the switch, and print the\n"
     "deployment plan: a table (server, instances, NF cores, NIC traffic to and from\n"
     "the switch), or with --json the full plan (format e2-plan/1, docs/planner.md).\n"
-    "PGRAPH.json is what 'e2ctl compile POLICY --nf-dir DIR --format json' prints.\n"
+    "PGRAPH.json is what 'e2ctl compile POLICY --nf-dir DIR --format json' prints;\n"
+    "a policy file is planned directly once the policy compiler is built into e2ctl.\n"
     "\n"
     "  --hw FILE               hardware description (required)\n"
     "  --nf-dir DIR            NF descriptions, when the input is a policy file\n"
@@ -61,6 +62,16 @@ static int parse_rate(const char *flag, const char *text, double *out)
     return 0;
 }
 
+static int parse_bits(const char *text, unsigned *out)
+{
+    char *end;
+    unsigned long n = text ? strtoul(text, &end, 10) : 0;
+    if (!text || *end || n < 1 || n > 24)
+        return usage_error("--flow-bits needs 1..24, not '%s'", text ? text : "");
+    *out = (unsigned)n;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct plan_args *a)
 {
     e2_plan_opts_default(&a->opts);
@@ -77,8 +88,8 @@ static int parse_args(int argc, char **argv, struct plan_args *a)
             rc = parse_rate("--rate", v, &a->opts.default_root_bps), i++;
         else if (!strcmp(argv[i], "--switch-capacity"))
             rc = parse_rate("--switch-capacity", v, &a->opts.switch_bps), i++;
-        else if (!strcmp(argv[i], "--flow-bits") && v)
-            a->opts.flow_bits = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--flow-bits"))
+            rc = parse_bits(v, &a->opts.flow_bits), i++;
         else if (argv[i][0] != '-' && !a->input)
             a->input = argv[i];
         else
