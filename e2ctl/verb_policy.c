@@ -14,14 +14,12 @@
  * policy when there is one.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "e2_pgraph.h"
+#include "e2_compile.h"
 #include "verbs.h"
 
 struct policy_args {
@@ -68,52 +66,14 @@ static int parse_args(int argc, char **argv, bool compile, struct policy_args *a
     return 0;
 }
 
-/* The catalog from --nf-dir, else from POLICY's folder/nf when it exists, else none. */
-static int load_catalog(const struct policy_args *a, struct e2_nf_catalog *cat, bool *have)
+/* Compile and check; print every problem. */
+static int compiled(const struct policy_args *a, struct e2_compiled *c)
 {
-    char dir[4096];
-    struct stat st;
-    *have = false;
-    if (a->nf_dir) {
-        snprintf(dir, sizeof(dir), "%s", a->nf_dir);
-    } else {
-        char copy[4096];
-        snprintf(copy, sizeof(copy), "%s", a->policy);
-        snprintf(dir, sizeof(dir), "%s/nf", dirname(copy));
-        if (stat(dir, &st) || !S_ISDIR(st.st_mode)) return 0;
-    }
-    struct e2_err err = {0};
-    if (e2_nf_catalog_load_dir(dir, cat, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    *have = true;
-    return 0;
-}
-
-/* Parse, resolve, merge and check; prints every problem. Returns the graph or NULL. */
-static struct e2_pgraph *checked_graph(const struct policy_args *a, struct e2_nf_catalog *cat,
-                                       bool *have_cat)
-{
-    struct e2_err err = {0};
-    struct e2_policy *pol = NULL;
-    struct e2_pgraph *g = NULL;
-    if (load_catalog(a, cat, have_cat)) return NULL;
-    if (e2_policy_load(a->policy, &pol, &err) ||
-        e2_pgraph_build(pol, *have_cat ? cat : NULL, &g, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        e2_policy_free(pol);
-        return NULL;
-    }
-    e2_policy_free(pol);
     struct e2_diags diags = {0};
-    int rc = e2_pgraph_check(g, &diags);
+    int rc = e2_policy_compile(a->policy, a->nf_dir, c, &diags);
     for (size_t i = 0; i < diags.n; i++) fprintf(stderr, "%s\n", diags.msgs[i]);
     e2_diags_free(&diags);
-    if (rc == -ENOMEM) fprintf(stderr, "%s: error: out of memory\n", a->policy);
-    if (!rc) return g;
-    e2_pgraph_free(g);
-    return NULL;
+    return rc;
 }
 
 static int run_policy_verb(int argc, char **argv, bool compile)
@@ -121,10 +81,9 @@ static int run_policy_verb(int argc, char **argv, bool compile)
     struct policy_args a;
     int rc = parse_args(argc, argv, compile, &a);
     if (rc) return rc > 0 ? 0 : policy_usage(stderr, argv[0], compile);
-    struct e2_nf_catalog cat = {0};
-    bool have_cat;
-    struct e2_pgraph *g = checked_graph(&a, &cat, &have_cat);
-    rc = g ? 0 : 1;
+    struct e2_compiled c;
+    rc = compiled(&a, &c) ? 1 : 0;
+    struct e2_pgraph *g = c.g;
     if (g && !compile) {
         printf("%s: ok: %zu pipelets, %zu nodes, %zu edges (%zu restricted to their pipelets' "
                "traffic class)\n",
@@ -140,8 +99,7 @@ static int run_policy_verb(int argc, char **argv, bool compile)
         if (dot) fputs(dot, stdout);
         free(dot);
     }
-    e2_pgraph_free(g);
-    if (have_cat) e2_nf_catalog_free(&cat);
+    e2_compiled_free(&c);
     return rc;
 }
 

@@ -22,4 +22,7 @@ int e2ctl_check(int argc, char **argv);
 int e2ctl_compile(int argc, char **argv);
 int e2ctl_filter(int argc, char **argv);
 
+/* verb_plan.c: the deployment plan (planner/). */
+int e2ctl_plan(int argc, char **argv);
+
 #endif
