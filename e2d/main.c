@@ -185,14 +185,8 @@ static int load_config(const char *path, struct e2_err *err)
 {
     char *text = read_file(path, err);
     if (!text) return err->code;
-    json_t *reply =
-        e2_ops_execute(json_pack("{s:s, s:s, s:s}", "op", "load", "text", text, "file", path));
+    int rc = e2_ops_load(text, path, err);
     free(text);
-    int rc =
-        json_is_true(json_object_get(reply, "ok"))
-            ? 0
-            : e2_err_set(err, EINVAL, "%s", json_string_value(json_object_get(reply, "error")));
-    json_decref(reply);
     return rc;
 }
 

@@ -84,21 +84,10 @@ E2_MODULE_REGISTER(null_type);
 
 static void apply(const char *text)
 {
-    json_t *req = json_pack("{s:s, s:s}", "op", "load", "text", text);
-    json_t *reply = e2_ops_execute(req);
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        fprintf(stderr, "bench_engine: %s\n", json_string_value(json_object_get(reply, "error")));
-        exit(1);
-    }
-    json_decref(reply);
-    json_decref(req);
-}
-
-static void reset(void)
-{
-    e2_workers_pause();
-    e2_graph_destroy_all();
-    e2_workers_resume();
+    struct e2_err err = {0};
+    if (e2_ops_load(text, "bench", &err) == 0) return;
+    fprintf(stderr, "bench_engine: %s\n", err.msg);
+    exit(1);
 }
 
 /* ---- modules ---- */
@@ -106,7 +95,7 @@ static void reset(void)
 /* Cycles per packet of pushing one 32-packet batch through a chain of @n Bypass. */
 static double chain_cycles(unsigned n, bool bytes)
 {
-    reset();
+    e2_graph_destroy_all();
     char text[8192];
     size_t len = (size_t)snprintf(text, sizeof(text), "head :: Bypass()");
     for (unsigned i = 0; i < n; i++)
@@ -186,7 +175,7 @@ static void bench_modules(void)
     printf("RESULT bare_call_cycles_per_packet %.2f cycles\n", floor);
     printf("RATIO bypass_vs_bare_call %.2f (%.2f vs %.2f cycles/packet)\n", per / floor, per,
            floor);
-    reset();
+    e2_graph_destroy_all();
 }
 
 /* ---- sched ---- */
@@ -194,7 +183,7 @@ static void bench_modules(void)
 /* Worker-loop cycles per task run with @n BenchTask leaves under a class of @policy. */
 static double sched_cycles(unsigned n, const char *policy)
 {
-    reset();
+    e2_graph_destroy_all();
     char text[16384];
     size_t len =
         (size_t)snprintf(text, sizeof(text), "tc top(policy=%s, resource=cycles);\n", policy);
@@ -259,7 +248,7 @@ static void bench_sched(void)
         for (int p = 0; p < 2; p++) loop[i][p] = sched_cycles(ns[i], policies[p]);
     e2_workers_stop();
     for (int i = 0; i < 3; i++) {
-        reset();
+        e2_graph_destroy_all();
         char text[8192];
         size_t len = 0;
         for (unsigned k = 0; k < ns[i]; k++)
@@ -277,7 +266,7 @@ static void bench_sched(void)
         printf("RATIO sched_wfq_%u_vs_plain_loop %.2f (%.1f vs %.1f cycles/run)\n", ns[i],
                loop[i][1] / bare[i], loop[i][1], bare[i]);
     }
-    reset();
+    e2_graph_destroy_all();
 }
 
 /* ---- rules ---- */
@@ -289,7 +278,7 @@ static double now_us(void)
 
 static void bench_rules(void)
 {
-    reset();
+    e2_graph_destroy_all();
     apply("src :: Source(templates=[{src_ip=\"10.0.0.0/16\"}]) -> fh :: FlowHash(bits=16, "
           "ranges=[{lo=0, hi=32768, gate=0}]) -> Sink(); fh[1] -> Sink();");
     struct e2_module *fh = e2_graph_module_find("fh");
@@ -331,7 +320,7 @@ static void bench_rules(void)
         json_decref(addargs[i]);
         json_decref(delargs[i]);
     }
-    reset();
+    e2_graph_destroy_all();
 }
 
 int main(int argc, char **argv)

@@ -61,21 +61,10 @@ E2_MODULE_REGISTER(collect_type);
 
 static void apply(const char *text)
 {
-    json_t *req = json_pack("{s:s, s:s}", "op", "load", "text", text);
-    json_t *reply = e2_ops_execute(req);
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        fprintf(stderr, "bench_match: %s\n", json_string_value(json_object_get(reply, "error")));
-        exit(1);
-    }
-    json_decref(reply);
-    json_decref(req);
-}
-
-static void reset(void)
-{
-    e2_workers_pause();
-    e2_graph_destroy_all();
-    e2_workers_resume();
+    struct e2_err err = {0};
+    if (e2_ops_load(text, "bench", &err) == 0) return;
+    fprintf(stderr, "bench_match: %s\n", err.msg);
+    exit(1);
 }
 
 static double now_us(void)
@@ -137,7 +126,7 @@ static double cycles_per_packet(struct e2_batch *b)
 /* "m :: TYPE(ARGS)" with both gates into the probe, timed on @b. */
 static double steer_cycles(const char *module, struct e2_batch *b)
 {
-    reset();
+    e2_graph_destroy_all();
     char text[1024];
     snprintf(text, sizeof(text),
              "tag(name=\"verdict\", slot=2);\nm :: %s;\n"
@@ -180,7 +169,7 @@ static void bench_steer(void)
            "paper Table 2: 1.057 in throughput cost, goal <= 1.05)\n",
            meta / header, meta, header);
     rte_pktmbuf_free_bulk(b.pkts, b.cnt);
-    reset();
+    e2_graph_destroy_all();
 }
 
 /* ---- scale ---- */
@@ -223,7 +212,7 @@ static double set_rules_ms(json_t *rules)
 /* Cycles per packet with @n rules, compiled from @acl_min on; each packet hits a random rule. */
 static double scale_cycles(unsigned n, unsigned acl_min, double *build_ms)
 {
-    reset();
+    e2_graph_destroy_all();
     char text[256];
     snprintf(text, sizeof(text),
              "m :: HeaderMatch(acl_min_rules=%u); c :: BenchCollect(); m[0] -> [0]c; m[1] -> [1]c;",
@@ -266,7 +255,7 @@ static void bench_scale(void)
     }
     printf("RESULT acl_cheaper_from_rules %u rules (first measured count where acl < scan)\n",
            crossover);
-    reset();
+    e2_graph_destroy_all();
 }
 
 /* ---- rules ---- */
@@ -303,7 +292,7 @@ static double batched_us(struct e2_module *m, json_t *rules, unsigned rounds)
 
 static void bench_rules(void)
 {
-    reset();
+    e2_graph_destroy_all();
     apply("src :: Source(templates=[{dst_ip=\"10.1.0.0/24\", dst_port=\"1000-1063\"}]) -> "
           "m :: HeaderMatch(default_gate=0);\nm[0] -> Sink(); m[1] -> Sink();");
     struct e2_module *m = e2_graph_module_find("m");
@@ -329,7 +318,7 @@ static void bench_rules(void)
     json_decref(small);
     json_decref(fifty);
     json_decref(big);
-    reset();
+    e2_graph_destroy_all();
 }
 
 int main(int argc, char **argv)

@@ -102,7 +102,7 @@ static struct e2_hw *make_rack(unsigned servers, unsigned cores)
 }
 
 static struct e2_plan_pgraph *make_graph(uint64_t seed, enum e2_gen_shape shape, unsigned nfs,
-                                    bool compatible)
+                                         bool compatible)
 {
     struct e2_rng r = {seed * 7919 + nfs};
     struct e2_gen_graph g = {.shape = shape,

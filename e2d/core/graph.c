@@ -643,6 +643,7 @@ int e2_graph_module_destroy(struct e2_module *m, struct e2_txn *txn, struct e2_e
 
 void e2_graph_destroy_all(void)
 {
+    e2_workers_pause();
     e2_tags_clear();
     while (n_mods) e2_graph_module_destroy(mods[n_mods - 1], NULL, NULL);
     while (n_tcs) {
@@ -659,6 +660,7 @@ void e2_graph_destroy_all(void)
     mods = NULL;
     tcs = NULL;
     n_mods = cap_mods = n_tcs = cap_tcs = 0;
+    e2_workers_resume();
 }
 
 /* ---- commands ---- */

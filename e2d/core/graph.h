@@ -121,7 +121,7 @@ int e2_graph_task_attach(struct e2_module *m, unsigned task, struct e2_tc *paren
 /** The scheduler trees of all workers with per-class usage. */
 json_t *e2_graph_tc_describe_all(void);
 
-/** Tear everything down (shutdown). */
+/** Tear everything down (shutdown, tests), pausing the workers meanwhile. */
 void e2_graph_destroy_all(void);
 
 #endif

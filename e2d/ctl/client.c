@@ -63,7 +63,8 @@ static ssize_t recv_some(struct e2_client *c)
 {
     char ctrl[CMSG_SPACE(sizeof(c->fds))];
     struct iovec iov = {.iov_base = c->buf + c->len, .iov_len = c->cap - c->len};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof(ctrl)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof(ctrl)};
     ssize_t r = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
     for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); r > 0 && h; h = CMSG_NXTHDR(&msg, h)) {
         if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
@@ -71,8 +72,10 @@ static ssize_t recv_some(struct e2_client *c)
         for (int i = 0; i < n; i++) {
             int fd;
             memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-            if (c->n_fds < (int)(sizeof(c->fds) / sizeof(c->fds[0]))) c->fds[c->n_fds++] = fd;
-            else close(fd);
+            if (c->n_fds < (int)(sizeof(c->fds) / sizeof(c->fds[0])))
+                c->fds[c->n_fds++] = fd;
+            else
+                close(fd);
         }
     }
     return r;
@@ -104,8 +107,8 @@ int e2_client_call(struct e2_client *c, const json_t *req, json_t **result, stru
     return e2_client_call_fds(c, req, result, NULL, 0, &n_fds, err);
 }
 
-int e2_client_call_fds(struct e2_client *c, const json_t *req, json_t **result, int *fds, int max, int *n_fds,
-                       struct e2_err *err)
+int e2_client_call_fds(struct e2_client *c, const json_t *req, json_t **result, int *fds, int max,
+                       int *n_fds, struct e2_err *err)
 {
     *n_fds = 0;
     c->n_fds = 0;
@@ -133,8 +136,10 @@ int e2_client_call_fds(struct e2_client *c, const json_t *req, json_t **result, 
     if (!*result) *result = json_null();
     json_decref(reply);
     for (int i = 0; i < c->n_fds; i++) {
-        if (i < max) fds[(*n_fds)++] = c->fds[i];
-        else close(c->fds[i]);
+        if (i < max)
+            fds[(*n_fds)++] = c->fds[i];
+        else
+            close(c->fds[i]);
     }
     c->n_fds = 0;
     return 0;

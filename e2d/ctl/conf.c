@@ -508,7 +508,8 @@ static int parse_statement(struct parser *ps)
     bool cmd = ps->t.kind == T_IDENT && command_ahead(ps);
     for (size_t k = 0; !cmd && k < sizeof(keywords) / sizeof(keywords[0]); k++)
         if (is_word(ps, keywords[k].word))
-            return parse_keyword(ps, keywords[k].op, keywords[k].name_key, keywords[k].what, keywords[k].task_key);
+            return parse_keyword(ps, keywords[k].op, keywords[k].name_key, keywords[k].what,
+                                 keywords[k].task_key);
     return cmd ? parse_command(ps) : parse_chain(ps);
 }
 

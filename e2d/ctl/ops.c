@@ -427,9 +427,12 @@ struct a_nf {
 
 static const struct e2_arg nf_create_spec[] = {
     E2_ARG_STR(struct a_nf, name, NULL, "NF instance name (what the NF attaches as)"),
-    E2_ARG_JSON(struct a_nf, ports, NULL, "its port names, as in its NF description: [in, safe, unsafe]"),
-    E2_ARG_U32(struct a_nf, queues, "1", 1, E2NF_QUEUES_MAX, "ring pairs per port (one per NF thread)"),
-    E2_ARG_U32(struct a_nf, ring_size, "4096", 64, 65536, "packets each ring holds (a power of two)"),
+    E2_ARG_JSON(struct a_nf, ports, NULL,
+                "its port names, as in its NF description: [in, safe, unsafe]"),
+    E2_ARG_U32(struct a_nf, queues, "1", 1, E2NF_QUEUES_MAX,
+               "ring pairs per port (one per NF thread)"),
+    E2_ARG_U32(struct a_nf, ring_size, "4096", 64, 65536,
+               "packets each ring holds (a power of two)"),
     E2_ARG_END,
 };
 
@@ -482,7 +485,8 @@ struct a_nf_attach {
 
 static const struct e2_arg nf_attach_spec[] = {
     E2_ARG_STR(struct a_nf_attach, name, NULL, "NF instance to attach as"),
-    E2_ARG_U32(struct a_nf_attach, abi, NULL, 0, 0, "the libe2nf ABI version the NF was built with"),
+    E2_ARG_U32(struct a_nf_attach, abi, NULL, 0, 0,
+               "the libe2nf ABI version the NF was built with"),
     E2_ARG_I64(struct a_nf_attach, pid, NULL, 1, 0, "the NF's process id"),
     E2_ARG_END,
 };
@@ -491,10 +495,13 @@ static int op_nf_attach(const void *args, struct e2_txn *txn, json_t **result, s
 {
     (void)txn;
     const struct a_nf_attach *a = args;
-    if (!cur_ctx) return e2_err_set(err, EINVAL, "nf_attach is for NF processes on the control socket (libe2nf)");
+    if (!cur_ctx)
+        return e2_err_set(err, EINVAL,
+                          "nf_attach is for NF processes on the control socket (libe2nf)");
     struct e2_nf *nf;
     int rc = need_nf(a->name, &nf, err);
-    if (!rc) rc = e2_nf_attach(nf, a->abi, (pid_t)a->pid, cur_ctx->client, result, cur_ctx->fds, err);
+    if (!rc)
+        rc = e2_nf_attach(nf, a->abi, (pid_t)a->pid, cur_ctx->client, result, cur_ctx->fds, err);
     if (!rc) cur_ctx->n_fds = 2;
     return rc;
 }
@@ -504,7 +511,9 @@ static int op_nf_detach(const void *args, struct e2_txn *txn, json_t **result, s
     (void)args;
     (void)txn;
     (void)result;
-    if (!cur_ctx) return e2_err_set(err, EINVAL, "nf_detach is for NF processes on the control socket (libe2nf)");
+    if (!cur_ctx)
+        return e2_err_set(err, EINVAL,
+                          "nf_detach is for NF processes on the control socket (libe2nf)");
     return e2_nf_detach_client(cur_ctx->client, err);
 }
 
@@ -641,17 +650,23 @@ static int op_batch(const void *args, struct e2_txn *txn, json_t **result, struc
     return run_changes(a->ops, true, result, err);
 }
 
+/* Compile @text and apply it as one transaction. */
+static int load_text(const char *text, const char *file, json_t **result, struct e2_err *err)
+{
+    json_t *ops;
+    int rc = e2_conf_compile(text, file, &ops, err);
+    if (rc) return rc;
+    rc = run_changes(ops, true, result, err);
+    json_decref(ops);
+    return rc;
+}
+
 static int op_load(const void *args, struct e2_txn *txn, json_t **result, struct e2_err *err)
 {
     (void)txn;
     const struct a_load *a = args;
     if (!json_is_string(a->text)) return e2_err_set(err, EINVAL, "'text' must be a string");
-    json_t *ops;
-    int rc = e2_conf_compile(json_string_value(a->text), a->file, &ops, err);
-    if (rc) return rc;
-    rc = run_changes(ops, true, result, err);
-    json_decref(ops);
-    return rc;
+    return load_text(json_string_value(a->text), a->file, result, err);
 }
 
 /* ---- the table ---- */
@@ -691,17 +706,19 @@ static const struct op ops[] = {
     {"attach", "move a module's task under a traffic class", OP_CHANGE, attach_spec,
      sizeof(struct a_attach), op_attach},
     {"tcs", "the scheduler trees with usage per class", OP_READ, NULL, 0, op_tcs},
-    {"nf_create", "declare a native NF instance and its ports", OP_CHANGE, nf_create_spec, sizeof(struct a_nf),
-     op_nf_create},
-    {"nf_destroy", "forget an NF instance no process and no VPort uses", OP_STANDALONE, name_spec, sizeof(struct a_name),
-     op_nf_destroy},
+    {"nf_create", "declare a native NF instance and its ports", OP_CHANGE, nf_create_spec,
+     sizeof(struct a_nf), op_nf_create},
+    {"nf_destroy", "forget an NF instance no process and no VPort uses", OP_STANDALONE, name_spec,
+     sizeof(struct a_name), op_nf_destroy},
     {"nfs", "native NF instances: state, process, ports, rings, load", OP_READ, NULL, 0, op_nfs},
-    {"nf_attach", "(libe2nf) attach the calling NF process; the connection stays bound to it", OP_STANDALONE,
-     nf_attach_spec, sizeof(struct a_nf_attach), op_nf_attach},
-    {"nf_detach", "(libe2nf) detach the NF attached on this connection", OP_STANDALONE, NULL, 0, op_nf_detach},
-    {"nf_events", "NF attach, detach, failure, hang and signal events", OP_READ, since_spec, sizeof(struct a_since),
-     op_nf_events},
-    {"nf_signal", "send a signal from E2 to an NF", OP_STANDALONE, signal_spec, sizeof(struct a_signal), op_nf_signal},
+    {"nf_attach", "(libe2nf) attach the calling NF process; the connection stays bound to it",
+     OP_STANDALONE, nf_attach_spec, sizeof(struct a_nf_attach), op_nf_attach},
+    {"nf_detach", "(libe2nf) detach the NF attached on this connection", OP_STANDALONE, NULL, 0,
+     op_nf_detach},
+    {"nf_events", "NF attach, detach, failure, hang and signal events", OP_READ, since_spec,
+     sizeof(struct a_since), op_nf_events},
+    {"nf_signal", "send a signal from E2 to an NF", OP_STANDALONE, signal_spec,
+     sizeof(struct a_signal), op_nf_signal},
     {"status", "workers and counts", OP_READ, NULL, 0, op_status},
     {"pause", "pause the workers (nests) for a series of consistent changes", OP_STANDALONE, NULL,
      0, op_pause},
@@ -856,4 +873,12 @@ void e2_ops_doc(FILE *out)
         e2_args_doc(ops[i].args ? ops[i].args : no_args, out);
         fprintf(out, "\n");
     }
+}
+
+int e2_ops_load(const char *text, const char *file, struct e2_err *err)
+{
+    json_t *result = NULL;
+    int rc = load_text(text, file, &result, err);
+    json_decref(result);
+    return rc;
 }

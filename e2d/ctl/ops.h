@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "e2_err.h"
+
 /** Execute one request; returns a new reply object. */
 json_t *e2_ops_execute(const json_t *req);
 
@@ -30,6 +32,12 @@ struct e2_ops_ctx {
     int fds[2];
     int n_fds;
 };
+
+/**
+ * Apply config @text (named @file in error locations) as one transaction:
+ * the "load" request for callers in the same process. 0 or the error in @err.
+ */
+int e2_ops_load(const char *text, const char *file, struct e2_err *err);
 
 /** e2_ops_execute() on behalf of connection @ctx. */
 json_t *e2_ops_execute_for(const json_t *req, struct e2_ops_ctx *ctx);

@@ -99,7 +99,9 @@ static bool send_with_fds(int fd, const char *s, size_t n, const int *fds, int n
 {
     char ctrl[CMSG_SPACE(2 * sizeof(int))];
     struct iovec iov = {.iov_base = (void *)s, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = ctrl,
                          .msg_controllen = CMSG_SPACE((size_t)n_fds * sizeof(int))};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
@@ -125,8 +127,9 @@ static bool serve_line(struct client *c, const char *line, size_t len)
     }
     char *out = json_dumps(reply, JSON_COMPACT);
     json_decref(reply);
-    bool ok = out && (ctx.n_fds ? send_with_fds(c->fd, out, strlen(out), ctx.fds, ctx.n_fds)
-                                : send_all(c->fd, out, strlen(out))) &&
+    bool ok = out &&
+              (ctx.n_fds ? send_with_fds(c->fd, out, strlen(out), ctx.fds, ctx.n_fds)
+                         : send_all(c->fd, out, strlen(out))) &&
               send_all(c->fd, "\n", 1);
     free(out);
     return ok;

@@ -11,6 +11,7 @@
 #include <rte_udp.h>
 
 #include "e2/meta.h"
+#include "ops.h"
 #include "pktpool.h"
 
 static void capture_process(struct e2_module *m, uint16_t igate, struct e2_batch *b)
@@ -71,6 +72,37 @@ void harness_start(unsigned workers)
 void harness_reset(void)
 {
     e2_graph_destroy_all();
+}
+
+static unsigned free_at_start;
+
+int harness_setup(void **state)
+{
+    (void)state;
+    free_at_start = pool_free();
+    return 0;
+}
+
+/* Every test must give back every buffer it took. */
+int harness_teardown(void **state)
+{
+    (void)state;
+    harness_reset();
+    assert_int_equal(pool_free(), free_at_start);
+    return 0;
+}
+
+void load(const char *text)
+{
+    struct e2_err err = {0};
+    if (e2_ops_load(text, "t.conf", &err)) fail_msg("load: %s", err.msg);
+}
+
+void load_fails(const char *text, const char *msg)
+{
+    struct e2_err err = {0};
+    assert_int_not_equal(e2_ops_load(text, "t.conf", &err), 0);
+    assert_string_equal(err.msg, msg);
 }
 
 struct e2_module *make(const char *name, const char *type, const char *args_json)

@@ -32,6 +32,16 @@ void harness_start(unsigned workers);
 /** Destroy every module and class created by a test (workers stay). */
 void harness_reset(void);
 
+/** cmocka setup/teardown: the teardown resets and checks no buffer leaked. */
+int harness_setup(void **state);
+int harness_teardown(void **state);
+
+/** Apply a config text, or fail the test with e2d's message. */
+void load(const char *text);
+
+/** Apply a config text (named "t.conf") that must fail with exactly @msg. */
+void load_fails(const char *text, const char *msg);
+
 /** Create a module or fail the test. */
 struct e2_module *make(const char *name, const char *type, const char *args_json);
 

@@ -103,7 +103,8 @@ static void ports_classes_attach_and_commands(void **state)
               "{\"op\":\"module_cmd\",\"module\":\"fh\",\"cmd\":\"add_range\",\"arg\":{\"lo\":0,"
               "\"hi\":128,"
               "\"gate\":1},\"at\":\"t.conf:6:1\"}");
-    assert_op(ops, 4, "{\"op\":\"tag_define\",\"name\":\"FW.safe\",\"slot\":1,\"at\":\"t.conf:7:1\"}");
+    assert_op(ops, 4,
+              "{\"op\":\"tag_define\",\"name\":\"FW.safe\",\"slot\":1,\"at\":\"t.conf:7:1\"}");
     json_decref(ops);
 }
 

@@ -11,13 +11,6 @@
 #include "tc.h"
 #include "worker.h"
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_reset();
-    return 0;
-}
-
 /* Run a request; return the reply's result (ok) or fail with its error. */
 static json_t *ok(const char *req_json)
 {
@@ -44,14 +37,6 @@ static void refused(const char *req_json, const char *msg)
     assert_false(json_is_true(json_object_get(reply, "ok")));
     assert_string_equal(json_string_value(json_object_get(reply, "error")), msg);
     json_decref(reply);
-}
-
-static json_t *load(const char *text)
-{
-    json_t *req = json_pack("{s:s, s:s, s:s}", "op", "load", "text", text, "file", "p.conf");
-    json_t *reply = e2_ops_execute(req);
-    json_decref(req);
-    return reply;
 }
 
 /* A class tree as "name(child, child)" (no usage counters: only structure). */
@@ -126,12 +111,10 @@ static void gates_are_checked(void **state)
 static void a_module_reached_from_two_workers_must_be_thread_safe(void **state)
 {
     (void)state;
-    json_t *r = load("a :: Source(); b :: Source(); s :: Sink(); q :: Queue(multi_producer=true);\n"
-                     "tc w1(policy=round_robin, parent=worker1);\n"
-                     "attach b(parent=w1);\n"
-                     "a -> s;");
-    assert_true(json_is_true(json_object_get(r, "ok")));
-    json_decref(r);
+    load("a :: Source(); b :: Source(); s :: Sink(); q :: Queue(multi_producer=true);\n"
+         "tc w1(policy=round_robin, parent=worker1);\n"
+         "attach b(parent=w1);\n"
+         "a -> s;");
     /* b runs on worker 1: connecting it to s (a Sink run by worker 0) is refused */
     refused("{\"op\": \"connect\", \"from\": \"b\", \"to\": \"s\"}",
             "cannot connect 'b'[0] -> [0]'s': module 's' (Sink) would run on workers 0 and 1 but "
@@ -145,9 +128,7 @@ static void a_module_reached_from_two_workers_must_be_thread_safe(void **state)
            "{\"op\": \"connect\", \"from\": \"b\", \"to\": \"q\"}, {\"op\": \"connect\", \"from\": "
            "\"q\", \"to\": \"s\"}]}"));
     /* moving a task can break it too: s2 is fed by d (worker 0) and by q2's task */
-    r = load("d :: Source() -> s2 :: Sink(); q2 :: Queue(); q2 -> [1]s2;");
-    assert_true(json_is_true(json_object_get(r, "ok")));
-    json_decref(r);
+    load("d :: Source() -> s2 :: Sink(); q2 :: Queue(); q2 -> [1]s2;");
     refused("{\"op\": \"attach\", \"module\": \"q2\", \"parent\": \"w1\"}",
             "module 's2' (Sink) would run on workers 0 and 1 but is not thread-safe; "
             "put a Queue with multi_producer=true in front of it");
@@ -157,19 +138,14 @@ static void a_module_reached_from_two_workers_must_be_thread_safe(void **state)
 static void failed_config_leaves_the_running_pipeline_untouched(void **state)
 {
     (void)state;
-    json_t *r = load("src :: Source(rate=1k) -> c :: Counter() -> s :: Sink();\n"
-                     "tc slow(policy=rate_limit, resource=packets, limit=1000);\n"
-                     "attach src(parent=slow);");
-    assert_true(json_is_true(json_object_get(r, "ok")));
-    json_decref(r);
+    load("src :: Source(rate=1k) -> c :: Counter() -> s :: Sink();\n"
+         "tc slow(policy=rate_limit, resource=packets, limit=1000);\n"
+         "attach src(parent=slow);");
     char *before = picture();
     /* src's gate 0 is taken: the config fails at line 2 and x must not stay behind */
-    r = load("x :: Bypass();\n"
-             "src -> x;\n");
-    assert_false(json_is_true(json_object_get(r, "ok")));
-    assert_string_equal(json_string_value(json_object_get(r, "error")),
-                        "p.conf:2:5: output gate 0 of 'src' is already connected to 'c'");
-    json_decref(r);
+    load_fails("x :: Bypass();\n"
+               "src -> x;\n",
+               "t.conf:2:5: output gate 0 of 'src' is already connected to 'c'");
     char *after = picture();
     assert_string_equal(after, before);
     free(after);
@@ -217,8 +193,7 @@ static void failed_config_leaves_the_running_pipeline_untouched(void **state)
 static void destroy_inside_a_batch_then_reuse_the_name(void **state)
 {
     (void)state;
-    json_t *r = load("a :: Bypass() -> s :: Sink();");
-    json_decref(r);
+    load("a :: Bypass() -> s :: Sink();");
     /* replace s by a Counter of the same name in one transaction */
     json_decref(ok("{\"op\": \"batch\", \"ops\": [{\"op\": \"module_destroy\", \"name\": \"s\"},"
                    "{\"op\": \"module_create\", \"name\": \"s\", \"type\": \"Counter\"},"
@@ -231,13 +206,11 @@ static void destroy_inside_a_batch_then_reuse_the_name(void **state)
 static void scheduler_classes_are_built_and_described(void **state)
 {
     (void)state;
-    json_t *r = load("q0 :: Queue(); q1 :: Queue();\n"
-                     "tc top(policy=priority, parent=worker1);\n"
-                     "tc fair(policy=weighted_fair, parent=top, priority=1, resource=cycles);\n"
-                     "tc lim(policy=rate_limit, parent=top, priority=2, resource=bits, limit=1G);\n"
-                     "attach q0(parent=fair, share=5); attach q1(parent=fair, share=3);");
-    assert_true(json_is_true(json_object_get(r, "ok")));
-    json_decref(r);
+    load("q0 :: Queue(); q1 :: Queue();\n"
+         "tc top(policy=priority, parent=worker1);\n"
+         "tc fair(policy=weighted_fair, parent=top, priority=1, resource=cycles);\n"
+         "tc lim(policy=rate_limit, parent=top, priority=2, resource=bits, limit=1G);\n"
+         "attach q0(parent=fair, share=5); attach q1(parent=fair, share=3);");
     assert_int_equal(e2_graph_tc_worker(e2_graph_tc_find("q0")), 1);
     /* only tasks under a class that shares or limits bits count them */
     assert_false(e2_graph_module_find("q0")->tasks[0].report_bits);
@@ -289,11 +262,10 @@ static void tag_names_get_slots_and_roll_back(void **state)
     refused("{\"op\": \"tag_define\", \"name\": \"c\"}",
             "no free tag slot for 'c': all 4 are taken (FW.safe, a, b, prio)");
     /* a failing batch undoes its tag changes */
-    json_t *reply = load("tag(name=\"tmp\"); x :: Nope();");
-    assert_false(json_is_true(json_object_get(reply, "ok")));
-    json_decref(reply);
-    reply = load("tag(name=\"a\"); x :: Nope();");
-    json_decref(reply);
+    load_fails("tag(name=\"tmp\"); x :: Nope();",
+               "t.conf:1:1: no free tag slot for 'tmp': all 4 are taken (FW.safe, a, b, prio)");
+    load_fails("tag(name=\"a\"); x :: Nope();",
+               "t.conf:1:16: unknown module type 'Nope' ('e2d --list-modules' lists them)");
     json_t *req = json_pack("{s:s, s:[{s:s, s:s}, {s:s}]}", "op", "batch", "ops", "op",
                             "tag_undefine", "name", "b", "op", "nope");
     json_decref(e2_ops_execute(req));
@@ -334,7 +306,7 @@ static void reads_describe_everything(void **state)
 int main(void)
 {
     harness_start(2);
-#define T(f) cmocka_unit_test_teardown(f, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
     const struct CMUnitTest tests[] = {
         T(names_are_checked_and_automatic_names_are_unique),
         T(gates_are_checked),

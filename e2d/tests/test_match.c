@@ -25,26 +25,7 @@
     ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define DROPPED -1
 
-static unsigned free_at_start;
 static struct capture *cap;
-
-static int setup(void **state)
-{
-    (void)state;
-    free_at_start = pool_free();
-    return 0;
-}
-
-/* Every test must give back every buffer it took. */
-static int teardown(void **state)
-{
-    (void)state;
-    e2_workers_pause();
-    harness_reset();
-    e2_workers_resume();
-    assert_int_equal(pool_free(), free_at_start);
-    return 0;
-}
 
 /* A match module with its gates 0..3 connected to a capture (igate = gate). */
 static struct e2_module *matcher(const char *type, const char *args)
@@ -674,16 +655,6 @@ static struct e2_module_type tagger_type = {
 };
 E2_MODULE_REGISTER(tagger_type);
 
-static void apply(const char *text)
-{
-    json_t *req = json_pack("{s:s, s:s}", "op", "load", "text", text);
-    json_t *reply = e2_ops_execute(req);
-    json_decref(req);
-    if (!json_is_true(json_object_get(reply, "ok")))
-        fail_msg("load: %s", json_string_value(json_object_get(reply, "error")));
-    json_decref(reply);
-}
-
 static uint64_t counted(const char *module)
 {
     struct e2_module *m = e2_graph_module_find(module);
@@ -723,10 +694,10 @@ static void churn_under_traffic(const char *const *tables, unsigned n_tables, co
 static void metadata_rules_change_under_traffic_without_losing_packets(void **state)
 {
     (void)state;
-    apply("tag(name=\"n\", slot=0);\n"
-          "src :: Source(limit=600000) -> TestTagger() -> m :: MetadataMatch(default_gate=0, "
-          "acl_min_rules=3);\n"
-          "m[0] -> a :: Sink(); m[1] -> b :: Sink();");
+    load("tag(name=\"n\", slot=0);\n"
+         "src :: Source(limit=600000) -> TestTagger() -> m :: MetadataMatch(default_gate=0, "
+         "acl_min_rules=3);\n"
+         "m[0] -> a :: Sink(); m[1] -> b :: Sink();");
     static const char *const tables[] = {
         "{\"rules\": [{\"tag\": \"n\", \"value\": 1, \"gate\": 1}]}",
         "{\"rules\": [{\"tag\": \"n\", \"lo\": 2, \"gate\": 1}, {\"tag\": \"n\", \"gate\": 0}]}",
@@ -741,9 +712,9 @@ static void metadata_rules_change_under_traffic_without_losing_packets(void **st
 static void header_rules_change_under_traffic_without_losing_packets(void **state)
 {
     (void)state;
-    apply("src :: Source(limit=600000, templates=[{dst_port=\"0-3\"}]) -> m :: "
-          "HeaderMatch(default_gate=0, acl_min_rules=2);\n"
-          "m[0] -> a :: Sink(); m[1] -> b :: Sink();");
+    load("src :: Source(limit=600000, templates=[{dst_port=\"0-3\"}]) -> m :: "
+         "HeaderMatch(default_gate=0, acl_min_rules=2);\n"
+         "m[0] -> a :: Sink(); m[1] -> b :: Sink();");
     static const char *const tables[] = {
         "{\"rules\": [{\"dst_port\": 1, \"gate\": 1}]}",
         "{\"rules\": [{\"dst_port\": \"2-3\", \"gate\": 1}, {\"proto\": \"udp\", \"gate\": 0}]}",
@@ -756,7 +727,7 @@ int main(void)
     harness_start(1);
     struct e2_err err = {0};
     if (e2_workers_launch(&err)) fail_msg("launch: %s", err.msg);
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
     const struct CMUnitTest tests[] = {
         T(metadata_exact_value_steers_and_others_take_the_default_gate),
         T(metadata_range_includes_both_ends_and_open_ends_default),

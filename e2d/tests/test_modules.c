@@ -19,24 +19,6 @@
 #define IP(a, b, c, d)                                                                             \
     ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
-static unsigned free_at_start;
-
-static int setup(void **state)
-{
-    (void)state;
-    free_at_start = pool_free();
-    return 0;
-}
-
-/* Every test must give back every buffer it took. */
-static int teardown(void **state)
-{
-    (void)state;
-    harness_reset();
-    assert_int_equal(pool_free(), free_at_start);
-    return 0;
-}
-
 static void bypass_keeps_gate_and_counts_packets_and_bytes(void **state)
 {
     (void)state;
@@ -574,7 +556,7 @@ static void pcap_port_writes_a_trace_that_reads_back(void **state)
 int main(void)
 {
     harness_start(1);
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
     const struct CMUnitTest tests[] = {
         T(bypass_keeps_gate_and_counts_packets_and_bytes),
         T(gates_count_bytes_only_when_tracked),

@@ -9,38 +9,17 @@
 
 static int teardown(void **state)
 {
-    (void)state;
-    harness_reset();
+    harness_reset(); /* the VPorts first: they hold the NFs' ports */
     e2_nf_destroy_all();
-    return 0;
-}
-
-static void load_ok(const char *text)
-{
-    json_t *req = json_pack("{s:s, s:s}", "op", "load", "text", text);
-    json_t *reply = e2_ops_execute(req);
-    json_decref(req);
-    if (!json_is_true(json_object_get(reply, "ok")))
-        fail_msg("%s", json_string_value(json_object_get(reply, "error")));
-    json_decref(reply);
-}
-
-static void load_fails(const char *text, const char *msg)
-{
-    json_t *req = json_pack("{s:s, s:s, s:s}", "op", "load", "text", text, "file", "v.conf");
-    json_t *reply = e2_ops_execute(req);
-    json_decref(req);
-    assert_false(json_is_true(json_object_get(reply, "ok")));
-    assert_string_equal(json_string_value(json_object_get(reply, "error")), msg);
-    json_decref(reply);
+    return harness_teardown(state);
 }
 
 static void packets_for_an_absent_nf_are_dropped_and_counted(void **state)
 {
     (void)state;
-    load_ok("nf fw(ports=[in, out]);\n"
-            "src :: Source(limit=64) -> v :: VPort(nf=fw, port=in);\n"
-            "VPort(nf=fw, port=out) -> Sink();");
+    load("nf fw(ports=[in, out]);\n"
+         "src :: Source(limit=64) -> v :: VPort(nf=fw, port=in);\n"
+         "VPort(nf=fw, port=out) -> Sink();");
     struct e2_module *src = e2_graph_module_find("src"), *v = e2_graph_module_find("v");
     while (run_task(src, 0)) {
     }
@@ -58,21 +37,21 @@ static void packets_for_an_absent_nf_are_dropped_and_counted(void **state)
 static void nf_declarations_and_vports_are_checked(void **state)
 {
     (void)state;
-    load_ok("nf fw(ports=[in, out]);");
-    load_fails("nf fw(ports=[a]);", "v.conf:1:1: an NF named 'fw' already exists");
-    load_fails("nf x(ports=[a, a]);", "v.conf:1:1: NF 'x': port 'a' twice");
-    load_fails("nf x(ports=[]);", "v.conf:1:1: 'ports' must list 1..16 port names");
-    load_fails("nf x(ports=[a], queues=9);", "v.conf:1:1: 'queues' = 9 is out of range 1..8");
+    load("nf fw(ports=[in, out]);");
+    load_fails("nf fw(ports=[a]);", "t.conf:1:1: an NF named 'fw' already exists");
+    load_fails("nf x(ports=[a, a]);", "t.conf:1:1: NF 'x': port 'a' twice");
+    load_fails("nf x(ports=[]);", "t.conf:1:1: 'ports' must list 1..16 port names");
+    load_fails("nf x(ports=[a], queues=9);", "t.conf:1:1: 'queues' = 9 is out of range 1..8");
     load_fails("nf x(ports=[a], ring_size=100);",
-               "v.conf:1:1: NF 'x': ring_size 100 must be a power of two in 64..65536");
-    load_fails("VPort(nf=nope, port=in);", "v.conf:1:1: module 'vport_1_1' (VPort): no NF named "
+               "t.conf:1:1: NF 'x': ring_size 100 must be a power of two in 64..65536");
+    load_fails("VPort(nf=nope, port=in);", "t.conf:1:1: module 'vport_1_1' (VPort): no NF named "
                                            "'nope' (declare it first: nf nope(ports=[...]))");
     load_fails(
         "VPort(nf=fw, port=safe);",
-        "v.conf:1:1: module 'vport_1_1' (VPort): NF 'fw' has no port 'safe' (it has: in, out)");
-    load_ok("a :: VPort(nf=fw, port=in);");
+        "t.conf:1:1: module 'vport_1_1' (VPort): NF 'fw' has no port 'safe' (it has: in, out)");
+    load("a :: VPort(nf=fw, port=in);");
     load_fails("b :: VPort(nf=fw, port=in);",
-               "v.conf:1:1: module 'b' (VPort): port 'in' of NF 'fw' already has a VPort ('a')");
+               "t.conf:1:1: module 'b' (VPort): port 'in' of NF 'fw' already has a VPort ('a')");
     json_t *req = json_pack("{s:s, s:s}", "op", "nf_destroy", "name", "fw");
     json_t *reply = e2_ops_execute(req);
     assert_string_equal(json_string_value(json_object_get(reply, "error")),
@@ -98,14 +77,14 @@ static void a_failed_batch_forgets_its_nf(void **state)
 {
     (void)state;
     load_fails("nf tmp(ports=[in]); x :: Nope();",
-               "v.conf:1:21: unknown module type 'Nope' ('e2d --list-modules' lists them)");
+               "t.conf:1:21: unknown module type 'Nope' ('e2d --list-modules' lists them)");
     assert_null(e2_nf_find("tmp"));
 }
 
 int main(void)
 {
     harness_start(1);
-#define T(f) cmocka_unit_test_teardown(f, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, teardown)
     const struct CMUnitTest tests[] = {
         T(packets_for_an_absent_nf_are_dropped_and_counted),
         T(nf_declarations_and_vports_are_checked),

@@ -12,25 +12,6 @@
 #include "tc.h"
 #include "worker.h"
 
-static int teardown(void **state)
-{
-    (void)state;
-    e2_workers_pause();
-    harness_reset();
-    e2_workers_resume();
-    return 0;
-}
-
-static void apply(const char *text)
-{
-    json_t *req = json_pack("{s:s, s:s}", "op", "load", "text", text);
-    json_t *reply = e2_ops_execute(req);
-    json_decref(req);
-    if (!json_is_true(json_object_get(reply, "ok")))
-        fail_msg("load: %s", json_string_value(json_object_get(reply, "error")));
-    json_decref(reply);
-}
-
 static struct e2_usage usage(const char *tc)
 {
     struct e2_usage u;
@@ -50,9 +31,9 @@ static uint64_t counted(const char *module)
 static void weighted_fair_gives_3_to_1_cycles_on_a_live_worker(void **state)
 {
     (void)state;
-    apply("a :: Source() -> Sink(); b :: Source() -> Sink();\n"
-          "tc fair(policy=weighted_fair, resource=cycles);\n"
-          "attach a(parent=fair, share=3); attach b(parent=fair, share=1);");
+    load("a :: Source() -> Sink(); b :: Source() -> Sink();\n"
+         "tc fair(policy=weighted_fair, resource=cycles);\n"
+         "attach a(parent=fair, share=3); attach b(parent=fair, share=1);");
     usleep(1000000);
     struct e2_usage ua = usage("a"), ub = usage("b");
     double r = (double)ua.v[E2_RES_CYCLES] / (double)ub.v[E2_RES_CYCLES];
@@ -68,9 +49,9 @@ static void weighted_fair_gives_3_to_1_cycles_on_a_live_worker(void **state)
 static void priority_starves_the_lower_class_on_a_live_worker(void **state)
 {
     (void)state;
-    apply("hi :: Source() -> Sink(); lo :: Source() -> Sink();\n"
-          "tc prio(policy=priority);\n"
-          "attach hi(parent=prio, priority=2); attach lo(parent=prio, priority=1);");
+    load("hi :: Source() -> Sink(); lo :: Source() -> Sink();\n"
+         "tc prio(policy=priority);\n"
+         "attach hi(parent=prio, priority=2); attach lo(parent=prio, priority=1);");
     usleep(200000);
     assert_true(usage("hi").v[E2_RES_PACKETS] > 10000);
     assert_int_equal(usage("lo").v[E2_RES_COUNT], 0);
@@ -80,9 +61,9 @@ static void rate_limit_never_exceeds_its_rate_on_a_live_worker(void **state)
 {
     (void)state;
     uint64_t t0 = rte_rdtsc();
-    apply("src :: Source() -> s :: Sink();\n"
-          "tc lim(policy=rate_limit, resource=packets, limit=200k, burst=64);\n"
-          "attach src(parent=lim);");
+    load("src :: Source() -> s :: Sink();\n"
+         "tc lim(policy=rate_limit, resource=packets, limit=200k, burst=64);\n"
+         "attach src(parent=lim);");
     usleep(500000);
     e2_workers_pause();
     double secs = (double)(rte_rdtsc() - t0) / (double)e2_tsc_hz();
@@ -96,7 +77,7 @@ static void rate_limit_never_exceeds_its_rate_on_a_live_worker(void **state)
 static void idle_worker_sleeps_and_wakes_on_traffic(void **state)
 {
     (void)state;
-    apply("q :: Queue() -> s :: Sink();");
+    load("q :: Queue() -> s :: Sink();");
     struct e2_worker_stats before, after;
     usleep(50000);
     e2_worker_stats(0, &before);
@@ -105,7 +86,7 @@ static void idle_worker_sleeps_and_wakes_on_traffic(void **state)
     assert_true(after.sleeps - before.sleeps > 100);
     assert_true(after.sleep_ns - before.sleep_ns > 150000000ull); /* asleep most of 0.3 s */
     /* traffic arrives: it is served */
-    apply("src :: Source(limit=1000) -> q;");
+    load("src :: Source(limit=1000) -> q;");
     usleep(100000);
     assert_int_equal(counted("s"), 1000);
 }
@@ -122,7 +103,7 @@ static void request(const char *op)
 static void pause_stops_traffic_until_resume(void **state)
 {
     (void)state;
-    apply("src :: Source() -> s :: Sink();");
+    load("src :: Source() -> s :: Sink();");
     usleep(50000);
     request("pause");
     uint64_t n = counted("s");
@@ -136,16 +117,18 @@ static void pause_stops_traffic_until_resume(void **state)
 static void ranges_change_under_traffic_without_losing_packets(void **state)
 {
     (void)state;
-    apply("src :: Source(limit=2000000, templates=[{src_ip=\"10.0.0.0/16\"}]) -> fh :: "
-          "FlowHash(bits=8, "
-          "ranges=[{lo=0, hi=256, gate=0}]);\n"
-          "fh[0] -> a :: Sink(); fh[1] -> b :: Sink();");
+    load("src :: Source(limit=2000000, templates=[{src_ip=\"10.0.0.0/16\"}]) -> fh :: "
+         "FlowHash(bits=8, "
+         "ranges=[{lo=0, hi=256, gate=0}]);\n"
+         "fh[0] -> a :: Sink(); fh[1] -> b :: Sink();");
     struct e2_module *fh = e2_graph_module_find("fh");
     char msg[200];
     for (int i = 0; i < 200; i++) {
-        const char *tab = i % 2 ? "{\"ranges\": [{\"lo\": 0, \"hi\": 256, \"gate\": 0}]}"
-                                : "{\"ranges\": [{\"lo\": 0, \"hi\": 100, \"gate\": 0}, {\"lo\": "
-                                  "100, \"hi\": 256, \"gate\": 1}]}";
+        /* alternate whole and split tables, ending with the split one (i = 199) */
+        const char *tab = i % 2 == 0
+                              ? "{\"ranges\": [{\"lo\": 0, \"hi\": 256, \"gate\": 0}]}"
+                              : "{\"ranges\": [{\"lo\": 0, \"hi\": 100, \"gate\": 0}, {\"lo\": "
+                                "100, \"hi\": 256, \"gate\": 1}]}";
         if (command(fh, "set_ranges", tab, NULL, msg, sizeof(msg))) fail_msg("%s", msg);
     }
     for (int i = 0; i < 100 && counted("a") + counted("b") < 2000000; i++) usleep(50000);
@@ -159,7 +142,7 @@ int main(void)
     harness_start(1);
     struct e2_err err = {0};
     if (e2_workers_launch(&err)) fail_msg("launch: %s", err.msg);
-#define T(f) cmocka_unit_test_teardown(f, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
     const struct CMUnitTest tests[] = {
         T(weighted_fair_gives_3_to_1_cycles_on_a_live_worker),
         T(priority_starves_the_lower_class_on_a_live_worker),
