@@ -5,12 +5,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "e2_pspace_int.h"
+#include "e2_strbuf.h"
 
 struct template
 {
@@ -163,29 +163,12 @@ int e2_pspace_example(struct e2_pspace *ps, e2_bdd set, e2_bdd tested, struct e2
     return 0;
 }
 
-struct out {
-    char *buf;
-    size_t cap, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = o->len < o->cap ? o->cap - o->len : 0;
-    int n = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n > 0) o->len += (size_t)n;
-}
-
 static uint32_t be16(const uint8_t *p)
 {
     return ((uint32_t)p[0] << 8) | p[1];
 }
 
-static void put_transport(struct out *o, const uint8_t *f, uint32_t l4, uint32_t proto,
+static void put_transport(struct e2_strbuf *o, const uint8_t *f, uint32_t l4, uint32_t proto,
                           const char *src, const char *dst, char sep)
 {
     static const char flag_names[] = "FSRPAUEC";
@@ -193,36 +176,36 @@ static void put_transport(struct out *o, const uint8_t *f, uint32_t l4, uint32_t
     case 6:
     case 17:
     case 132:
-        put(o, "%s%c%u > %s%c%u %s", src, sep, be16(f + l4), dst, sep, be16(f + l4 + 2),
-            proto == 6    ? "tcp"
-            : proto == 17 ? "udp"
-                          : "sctp");
+        e2_strbuf_addf(o, "%s%c%u > %s%c%u %s", src, sep, be16(f + l4), dst, sep, be16(f + l4 + 2),
+                       proto == 6    ? "tcp"
+                       : proto == 17 ? "udp"
+                                     : "sctp");
         if (proto == 6) {
-            put(o, " [");
+            e2_strbuf_addf(o, " [");
             for (int b = 0; b < 8; b++)
-                if (f[l4 + 13] & (1 << b)) put(o, "%c", flag_names[b]);
-            put(o, "]");
+                if (f[l4 + 13] & (1 << b)) e2_strbuf_addf(o, "%c", flag_names[b]);
+            e2_strbuf_addf(o, "]");
         }
         return;
     case 1:
     case 58:
-        put(o, "%s > %s icmp%s type %u code %u", src, dst, proto == 58 ? "6" : "", f[l4],
-            f[l4 + 1]);
+        e2_strbuf_addf(o, "%s > %s icmp%s type %u code %u", src, dst, proto == 58 ? "6" : "", f[l4],
+                       f[l4 + 1]);
         return;
-    default: put(o, "%s > %s proto %u", src, dst, proto);
+    default: e2_strbuf_addf(o, "%s > %s proto %u", src, dst, proto);
     }
 }
 
-static void describe_frame(const struct e2_example *ex, struct out *o)
+static void describe_frame(const struct e2_example *ex, struct e2_strbuf *o)
 {
     const uint8_t *f = ex->frame;
     static const uint8_t usual[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
     if (memcmp(f, usual, 12))
-        put(o, "ether %02x:%02x:%02x:%02x:%02x:%02x > %02x:%02x:%02x:%02x:%02x:%02x, ", f[6], f[7],
-            f[8], f[9], f[10], f[11], f[0], f[1], f[2], f[3], f[4], f[5]);
+        e2_strbuf_addf(o, "ether %02x:%02x:%02x:%02x:%02x:%02x > %02x:%02x:%02x:%02x:%02x:%02x, ",
+                       f[6], f[7], f[8], f[9], f[10], f[11], f[0], f[1], f[2], f[3], f[4], f[5]);
     uint32_t off = 12, type = be16(f + 12);
     while ((type == 0x8100 || type == 0x88a8 || type == 0x9100) && off + 8 <= sizeof(ex->frame)) {
-        put(o, "vlan %u, ", be16(f + off + 2) & 0xfff);
+        e2_strbuf_addf(o, "vlan %u, ", be16(f + off + 2) & 0xfff);
         off += 4;
         type = be16(f + off);
     }
@@ -232,49 +215,50 @@ static void describe_frame(const struct e2_example *ex, struct out *o)
         inet_ntop(AF_INET, f + l3 + 12, src, sizeof(src));
         inet_ntop(AF_INET, f + l3 + 16, dst, sizeof(dst));
         uint32_t l4 = l3 + 4 * (f[l3] & 0xfu), frag = be16(f + l3 + 6) & 0x1fff;
-        put(o, "IPv4 ");
+        e2_strbuf_addf(o, "IPv4 ");
         if (frag || l4 + 16 > sizeof(ex->frame))
-            put(o, "%s > %s proto %u fragment offset %u", src, dst, f[l3 + 9], frag);
+            e2_strbuf_addf(o, "%s > %s proto %u fragment offset %u", src, dst, f[l3 + 9], frag);
         else
             put_transport(o, f, l4, f[l3 + 9], src, dst, ':');
-        if (f[l3 + 1]) put(o, " tos %u", f[l3 + 1]);
+        if (f[l3 + 1]) e2_strbuf_addf(o, " tos %u", f[l3 + 1]);
     } else if (type == 0x86dd && l3 + 60 <= sizeof(ex->frame)) {
         inet_ntop(AF_INET6, f + l3 + 8, src, sizeof(src));
         inet_ntop(AF_INET6, f + l3 + 24, dst, sizeof(dst));
         uint32_t nh = f[l3 + 6], l4 = l3 + 40;
         if (nh == 44) nh = f[l4], l4 += 8;
-        put(o, "IPv6 ");
+        e2_strbuf_addf(o, "IPv6 ");
         put_transport(o, f, l4, nh, src, dst, '.');
     } else if ((type == 0x0806 || type == 0x8035) && l3 + 28 <= sizeof(ex->frame)) {
         inet_ntop(AF_INET, f + l3 + 14, src, sizeof(src));
         inet_ntop(AF_INET, f + l3 + 24, dst, sizeof(dst));
-        put(o, "%s op %u %s > %s", type == 0x0806 ? "ARP" : "RARP", be16(f + l3 + 6), src, dst);
+        e2_strbuf_addf(o, "%s op %u %s > %s", type == 0x0806 ? "ARP" : "RARP", be16(f + l3 + 6),
+                       src, dst);
     } else {
-        put(o, "ethertype 0x%04x", type);
+        e2_strbuf_addf(o, "ethertype 0x%04x", type);
     }
-    if (ex->wirelen != ex->caplen) put(o, ", length %u", ex->wirelen);
+    if (ex->wirelen != ex->caplen) e2_strbuf_addf(o, ", length %u", ex->wirelen);
 }
 
 static void describe_attr(const struct e2_pspace *ps, const struct e2_example *ex, size_t i,
-                          struct out *o)
+                          struct e2_strbuf *o)
 {
     const struct e2_attr_slot *s = &ps->attrs->slots[i];
     const struct e2_nf_attr *a = s->attr;
     uint64_t c = ex->attr[i].code;
-    put(o, ", %s.%s", s->nf_type, a->name);
+    e2_strbuf_addf(o, ", %s.%s", s->nf_type, a->name);
     if (!ex->attr[i].present) {
-        put(o, " unset");
+        e2_strbuf_addf(o, " unset");
     } else if (a->type == E2_ATTR_BOOL) {
-        put(o, "=%s", c ? "true" : "false");
+        e2_strbuf_addf(o, "=%s", c ? "true" : "false");
     } else if (a->n_values) {
-        put(o, a->type == E2_ATTR_STRING ? "=\"%s\"" : "=%s",
-            c < a->n_values ? a->values[c].text : "?");
+        e2_strbuf_addf(o, a->type == E2_ATTR_STRING ? "=\"%s\"" : "=%s",
+                       c < a->n_values ? a->values[c].text : "?");
     } else if (a->has_range) {
-        put(o, "=%lld", (long long)((uint64_t)a->min + c));
+        e2_strbuf_addf(o, "=%lld", (long long)((uint64_t)a->min + c));
     } else if (c && c <= s->n_strings) {
-        put(o, "=\"%s\"", s->strings[c - 1]);
+        e2_strbuf_addf(o, "=\"%s\"", s->strings[c - 1]);
     } else {
-        put(o, " set to a value the policy does not name");
+        e2_strbuf_addf(o, " set to a value the policy does not name");
     }
 }
 
@@ -282,10 +266,10 @@ void e2_pspace_describe(const struct e2_pspace *ps, const struct e2_example *ex,
                         const char *(*class_name)(void *ctx, unsigned cls), void *ctx, char *buf,
                         size_t len)
 {
-    struct out o = {buf, len, 0};
+    struct e2_strbuf o = E2_STRBUF_FIXED(buf, len);
     if (len) buf[0] = '\0';
     describe_frame(ex, &o);
     for (size_t i = 0; i < ex->n_attr; i++)
         if (ex->attr[i].shown) describe_attr(ps, ex, i, &o);
-    if (ex->cls >= 0 && class_name) put(&o, ", %s", class_name(ctx, (unsigned)ex->cls));
+    if (ex->cls >= 0 && class_name) e2_strbuf_addf(&o, ", %s", class_name(ctx, (unsigned)ex->cls));
 }

@@ -7,37 +7,20 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "e2_filter_int.h"
-
-struct out {
-    char *buf;
-    size_t cap, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = o->len < o->cap ? o->cap - o->len : 0;
-    int n = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n > 0) o->len += (size_t)n;
-}
+#include "e2_strbuf.h"
 
 const char *const e2_pq_names[PQ_COUNT] = {"",    "ether", "ip",   "ip6",  "arp",   "rarp",
                                            "tcp", "udp",   "sctp", "icmp", "icmp6", "igmp"};
 static const char *const dq_names[] = {"", "src ", "dst ", "src or dst ", "src and dst "};
 static const char *const relops[] = {"=", "!=", ">", ">=", "<", "<="};
 
-static void put_pq(struct out *o, uint8_t pq)
+static void put_pq(struct e2_strbuf *o, uint8_t pq)
 {
-    if (pq != PQ_DEFAULT) put(o, "%s ", e2_pq_names[pq]);
+    if (pq != PQ_DEFAULT) e2_strbuf_addf(o, "%s ", e2_pq_names[pq]);
 }
 
 static int mask_len(uint32_t m)
@@ -47,32 +30,32 @@ static int mask_len(uint32_t m)
     return (n == 32 ? 0xffffffffu : n ? ~(0xffffffffu >> n) : 0) == m ? n : -1;
 }
 
-static void put_ip4(struct out *o, uint32_t a)
+static void put_ip4(struct e2_strbuf *o, uint32_t a)
 {
-    put(o, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+    e2_strbuf_addf(o, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }
 
-static void put_host4(struct out *o, const struct e2_ast *a)
+static void put_host4(struct e2_strbuf *o, const struct e2_ast *a)
 {
     put_pq(o, a->q.pq);
-    put(o, "%s", dq_names[a->q.dq]);
+    e2_strbuf_addf(o, "%s", dq_names[a->q.dq]);
     int n = mask_len(a->mask4);
-    put(o, "%s ", n == 32 ? "host" : "net");
+    e2_strbuf_addf(o, "%s ", n == 32 ? "host" : "net");
     put_ip4(o, a->addr4);
-    if (n >= 0 && n < 32) put(o, "/%d", n);
+    if (n >= 0 && n < 32) e2_strbuf_addf(o, "/%d", n);
     if (n < 0) {
-        put(o, " mask ");
+        e2_strbuf_addf(o, " mask ");
         put_ip4(o, a->mask4);
     }
 }
 
-static void put_host6(struct out *o, const struct e2_ast *a)
+static void put_host6(struct e2_strbuf *o, const struct e2_ast *a)
 {
     char t[INET6_ADDRSTRLEN];
     inet_ntop(AF_INET6, a->addr6, t, sizeof(t));
     put_pq(o, a->q.pq);
-    put(o, "%s%s %s", dq_names[a->q.dq], a->prefix6 == 128 ? "host" : "net", t);
-    if (a->prefix6 != 128) put(o, "/%u", a->prefix6);
+    e2_strbuf_addf(o, "%s%s %s", dq_names[a->q.dq], a->prefix6 == 128 ? "host" : "net", t);
+    if (a->prefix6 != 128) e2_strbuf_addf(o, "/%u", a->prefix6);
 }
 
 /* libpcap's arithmetic precedences: | ^, then &, then << >>, then + -, then * / %. */
@@ -95,21 +78,21 @@ static bool is_bin(const struct e2_arith *a)
     return a->kind == AR_BIN;
 }
 
-static void put_arith(struct out *o, const struct e2_arith *a)
+static void put_arith(struct e2_strbuf *o, const struct e2_arith *a)
 {
     switch (a->kind) {
-    case AR_NUM: put(o, "%u", a->num); return;
-    case AR_LEN: put(o, "len"); return;
+    case AR_NUM: e2_strbuf_addf(o, "%u", a->num); return;
+    case AR_LEN: e2_strbuf_addf(o, "len"); return;
     case AR_LOAD:
-        put(o, "%s[", e2_pq_names[a->pq]);
+        e2_strbuf_addf(o, "%s[", e2_pq_names[a->pq]);
         put_arith(o, a->a);
-        if (a->size != 1) put(o, ":%u", a->size);
-        put(o, "]");
+        if (a->size != 1) e2_strbuf_addf(o, ":%u", a->size);
+        e2_strbuf_addf(o, "]");
         return;
     case AR_NEG:
-        put(o, is_bin(a->a) ? "-(" : "-");
+        e2_strbuf_addf(o, is_bin(a->a) ? "-(" : "-");
         put_arith(o, a->a);
-        if (is_bin(a->a)) put(o, ")");
+        if (is_bin(a->a)) e2_strbuf_addf(o, ")");
         return;
     case AR_BIN: break;
     }
@@ -121,65 +104,67 @@ static void put_arith(struct out *o, const struct e2_arith *a)
     for (int i = 0; i < 2; i++) {
         bool paren = is_bin(side[i]) && (level(side[i]->op) < level(a->op) ||
                                          (i == 1 && level(side[i]->op) == level(a->op)));
-        if (i) put(o, " %s ", ops[(int)a->op]);
-        if (paren) put(o, "(");
+        if (i) e2_strbuf_addf(o, " %s ", ops[(int)a->op]);
+        if (paren) e2_strbuf_addf(o, "(");
         put_arith(o, side[i]);
-        if (paren) put(o, ")");
+        if (paren) e2_strbuf_addf(o, ")");
     }
 }
 
-static void put_string(struct out *o, const char *s)
+static void put_string(struct e2_strbuf *o, const char *s)
 {
-    put(o, "\"");
-    for (; *s; s++) put(o, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-    put(o, "\"");
+    e2_strbuf_addf(o, "\"");
+    for (; *s; s++) e2_strbuf_addf(o, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+    e2_strbuf_addf(o, "\"");
 }
 
-static void put_attr(struct out *o, const struct e2_ast *a)
+static void put_attr(struct e2_strbuf *o, const struct e2_ast *a)
 {
     static const char *const attr_ops[] = {"==", "!=", ">", ">=", "<", "<="};
     if (a->atype == E2_ATTR_BOOL) {
-        put(o, "%s", a->ref);
+        e2_strbuf_addf(o, "%s", a->ref);
     } else if (a->atype == E2_ATTR_INT) {
-        put(o, "%s %s %lld", a->ref, attr_ops[a->relop], (long long)a->val);
+        e2_strbuf_addf(o, "%s %s %lld", a->ref, attr_ops[a->relop], (long long)a->val);
     } else {
-        put(o, "%s %s ", a->ref, attr_ops[a->relop]);
+        e2_strbuf_addf(o, "%s %s ", a->ref, attr_ops[a->relop]);
         put_string(o, a->str);
     }
 }
 
-static void put_prim(struct out *o, const struct e2_ast *a)
+static void put_prim(struct e2_strbuf *o, const struct e2_ast *a)
 {
     switch (a->kind) {
     case A_HOST4: put_host4(o, a); return;
     case A_HOST6: put_host6(o, a); return;
     case A_EHOST:
-        put(o, "ether %shost %02x:%02x:%02x:%02x:%02x:%02x", dq_names[a->q.dq], a->mac[0],
-            a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
+        e2_strbuf_addf(o, "ether %shost %02x:%02x:%02x:%02x:%02x:%02x", dq_names[a->q.dq],
+                       a->mac[0], a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
         return;
     case A_PORT:
         put_pq(o, a->q.pq);
         if (a->is_range)
-            put(o, "%sportrange %u-%u", dq_names[a->q.dq], a->lo, a->hi);
+            e2_strbuf_addf(o, "%sportrange %u-%u", dq_names[a->q.dq], a->lo, a->hi);
         else
-            put(o, "%sport %u", dq_names[a->q.dq], a->lo);
+            e2_strbuf_addf(o, "%sport %u", dq_names[a->q.dq], a->lo);
         return;
     case A_PROTO:
         put_pq(o, a->q.pq);
-        put(o, "proto %u", a->num);
+        e2_strbuf_addf(o, "proto %u", a->num);
         return;
-    case A_ABBREV: put(o, "%s", e2_pq_names[a->q.pq]); return;
-    case A_VLAN: a->has_num ? put(o, "vlan %u", a->num) : put(o, "vlan"); return;
+    case A_ABBREV: e2_strbuf_addf(o, "%s", e2_pq_names[a->q.pq]); return;
+    case A_VLAN:
+        a->has_num ? e2_strbuf_addf(o, "vlan %u", a->num) : e2_strbuf_addf(o, "vlan");
+        return;
     case A_BCAST:
     case A_MCAST:
         put_pq(o, a->q.pq);
-        put(o, a->kind == A_BCAST ? "broadcast" : "multicast");
+        e2_strbuf_addf(o, a->kind == A_BCAST ? "broadcast" : "multicast");
         return;
-    case A_LESS: put(o, "less %u", a->num); return;
-    case A_GREATER: put(o, "greater %u", a->num); return;
+    case A_LESS: e2_strbuf_addf(o, "less %u", a->num); return;
+    case A_GREATER: e2_strbuf_addf(o, "greater %u", a->num); return;
     case A_REL:
         put_arith(o, a->a);
-        put(o, " %s ", relops[a->relop]);
+        e2_strbuf_addf(o, " %s ", relops[a->relop]);
         put_arith(o, a->b);
         return;
     case A_ATTR: put_attr(o, a); return;
@@ -261,18 +246,18 @@ static int residue(struct resid *r, const struct e2_ast *a)
  * left operand never needs them and a right operand only when its operator
  * differs. @bare: this and/or node may go without parentheses here.
  */
-static void put_node(struct out *o, struct resid *r, const struct e2_ast *a, bool bare);
+static void put_node(struct e2_strbuf *o, struct resid *r, const struct e2_ast *a, bool bare);
 
-static void put_side(struct out *o, struct resid *r, const struct e2_ast *a,
+static void put_side(struct e2_strbuf *o, struct resid *r, const struct e2_ast *a,
                      enum e2_ast_kind parent, bool left, bool *first)
 {
     if (residue(r, a) != R_KEEP) return;
-    if (!*first) put(o, parent == A_AND ? " and " : " or ");
+    if (!*first) e2_strbuf_addf(o, parent == A_AND ? " and " : " or ");
     *first = false;
     put_node(o, r, a, left || a->kind == parent);
 }
 
-static void put_node(struct out *o, struct resid *r, const struct e2_ast *a, bool bare)
+static void put_node(struct e2_strbuf *o, struct resid *r, const struct e2_ast *a, bool bare)
 {
     if (a->kind == A_AND || a->kind == A_OR) {
         bool l = residue(r, a->l) == R_KEEP, rr = residue(r, a->r) == R_KEEP;
@@ -280,15 +265,15 @@ static void put_node(struct out *o, struct resid *r, const struct e2_ast *a, boo
             put_node(o, r, l ? a->l : a->r, bare);
             return;
         }
-        if (!bare) put(o, "(");
+        if (!bare) e2_strbuf_addf(o, "(");
         bool first = true;
         put_side(o, r, a->l, a->kind, true, &first);
         put_side(o, r, a->r, a->kind, false, &first);
-        if (!bare) put(o, ")");
+        if (!bare) e2_strbuf_addf(o, ")");
         return;
     }
     if (a->kind == A_NOT) {
-        put(o, "not ");
+        e2_strbuf_addf(o, "not ");
         put_node(o, r, a->l, false);
         return;
     }
@@ -297,14 +282,14 @@ static void put_node(struct out *o, struct resid *r, const struct e2_ast *a, boo
 
 static size_t print_tree(const struct e2_filter *f, struct resid *r, char *buf, size_t len)
 {
-    struct out o = {buf, len, 0};
+    struct e2_strbuf o = E2_STRBUF_FIXED(buf, len);
     if (len) buf[0] = '\0';
     if (f->ast) {
         int top = residue(r, f->ast);
         if (top == R_KEEP)
             put_node(&o, r, f->ast, true);
         else if (top == R_FALSE)
-            put(&o, "1 = 0");
+            e2_strbuf_addf(&o, "1 = 0");
         else
             dropped(r, f->ast);
     }

@@ -2,12 +2,12 @@
  * The checked pGraph as JSON (docs/pgraph-json.md, the planner's input) and
  * as Graphviz DOT (for people).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "e2_pgraph.h"
+#include "e2_strbuf.h"
 #include "e2_units.h"
 
 static const char *const kind_names[] = {"nf", "port", "drop", "tee"};
@@ -95,49 +95,15 @@ json_t *e2_pgraph_to_json(const struct e2_pgraph *g)
 
 /* ---- DOT ---- */
 
-struct buf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-};
-
-static void add(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap + (size_t)n + 1) * 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = true;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
 /* A DOT string literal: quotes and backslashes escaped. */
-static void add_quoted(struct buf *b, const char *s)
+static void add_quoted(struct e2_strbuf *b, const char *s)
 {
-    add(b, "\"");
-    for (; *s; s++) add(b, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-    add(b, "\"");
+    e2_strbuf_addf(b, "\"");
+    for (; *s; s++) e2_strbuf_addf(b, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+    e2_strbuf_addf(b, "\"");
 }
 
-static void dot_node(struct buf *b, const struct e2_pnode *n)
+static void dot_node(struct e2_strbuf *b, const struct e2_pnode *n)
 {
     static const char *const shapes[] = {"box", "invhouse", "octagon", "triangle"};
     char label[256];
@@ -147,12 +113,12 @@ static void dot_node(struct buf *b, const struct e2_pnode *n)
         snprintf(label, sizeof(label), "%s\\n%s", n->name, n->nf_type);
     else
         snprintf(label, sizeof(label), "%s", n->name);
-    add(b, "  ");
+    e2_strbuf_addf(b, "  ");
     add_quoted(b, n->name);
-    add(b, " [shape=%s, label=\"%s\"];\n", shapes[n->kind], label);
+    e2_strbuf_addf(b, " [shape=%s, label=\"%s\"];\n", shapes[n->kind], label);
 }
 
-static void dot_edge(struct buf *b, const struct e2_pgraph *g, size_t id)
+static void dot_edge(struct e2_strbuf *b, const struct e2_pgraph *g, size_t id)
 {
     const struct e2_pedge *e = &g->edges[id];
     char *text = filter_text(e->filter), extra[256] = "";
@@ -168,31 +134,28 @@ static void dot_edge(struct buf *b, const struct e2_pgraph *g, size_t id)
         o += (size_t)snprintf(extra + o, sizeof(extra) - o, "%se%u", k ? ", " : " {class ",
                               e->cls[k]);
     if (e->restricted && o < sizeof(extra)) snprintf(extra + o, sizeof(extra) - o, "}");
-    add(b, "  ");
+    e2_strbuf_addf(b, "  ");
     add_quoted(b, g->nodes[e->src].name);
-    add(b, " -> ");
+    e2_strbuf_addf(b, " -> ");
     add_quoted(b, g->nodes[e->dst].name);
     char label[4500];
     snprintf(label, sizeof(label), "e%zu: %s%s", id, text && *text ? text : "*", extra);
-    add(b, " [label=");
+    e2_strbuf_addf(b, " [label=");
     add_quoted(b, label);
-    add(b, "%s];\n", e->restricted ? ", style=dashed" : "");
+    e2_strbuf_addf(b, "%s];\n", e->restricted ? ", style=dashed" : "");
     free(text);
 }
 
 char *e2_pgraph_to_dot(const struct e2_pgraph *g)
 {
-    struct buf b = {0};
-    add(&b, "// pGraph of %s (e2ctl compile --format dot); dashed: restricted to a traffic class\n",
+    struct e2_strbuf b = {0};
+    e2_strbuf_addf(
+        &b, "// pGraph of %s (e2ctl compile --format dot); dashed: restricted to a traffic class\n",
         g->file);
-    add(&b, "digraph pgraph {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n"
-            "  edge [fontname=\"Helvetica\", fontsize=10];\n");
+    e2_strbuf_addf(&b, "digraph pgraph {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n"
+                       "  edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (size_t i = 0; i < g->n_nodes; i++) dot_node(&b, &g->nodes[i]);
     for (size_t i = 0; i < g->n_edges; i++) dot_edge(&b, g, i);
-    add(&b, "}\n");
-    if (b.oom) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    e2_strbuf_addf(&b, "}\n");
+    return e2_strbuf_take(&b);
 }

@@ -17,17 +17,14 @@
  * Usage: bench_match [--quick] [steer|scale|rules ...]
  * Pin it for steadier figures: taskset -c 0,1 bench_match (docs/benchmarks.md).
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
-#include <rte_udp.h>
 
 #include "graph.h"
+#include "e2/frame.h"
 #include "e2/meta.h"
 #include "ops.h"
 #include "pktpool.h"
@@ -87,13 +84,7 @@ static struct rte_mbuf *frame(uint32_t dip, uint16_t dport)
     struct rte_mbuf *m = rte_pktmbuf_alloc(e2_pktpool());
     uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 60);
     memset(p, 0, 60);
-    ((struct rte_ether_hdr *)p)->ether_type = htons(RTE_ETHER_TYPE_IPV4);
-    struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
-    ip->version_ihl = RTE_IPV4_VHL_DEF;
-    ip->next_proto_id = IPPROTO_UDP;
-    ip->src_addr = htonl(0x0a000001);
-    ip->dst_addr = htonl(dip);
-    ((struct rte_udp_hdr *)(ip + 1))->dst_port = htons(dport);
+    e2_frame_udp4(p, 60, 0x0a000001, dip, 0, dport);
     return m;
 }
 

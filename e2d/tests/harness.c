@@ -1,15 +1,12 @@
 #include "harness.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <rte_ether.h>
-#include <rte_ip.h>
 #include <rte_mempool.h>
-#include <rte_udp.h>
 
+#include "e2/frame.h"
 #include "e2/meta.h"
 #include "ops.h"
 #include "pktpool.h"
@@ -56,7 +53,7 @@ static struct e2_module_type capture_type = {
 
 E2_MODULE_REGISTER(capture_type);
 
-void harness_start(unsigned workers)
+void harness_start(unsigned workers, bool live)
 {
     static char name[32];
     snprintf(name, sizeof(name), "e2test%d", (int)getpid());
@@ -67,6 +64,7 @@ void harness_start(unsigned workers)
     };
     struct e2_err err = {0};
     if (e2_runtime_start(&o, &err)) fail_msg("runtime: %s", err.msg);
+    if (live && e2_workers_launch(&err)) fail_msg("launch: %s", err.msg);
 }
 
 void harness_reset(void)
@@ -145,19 +143,7 @@ struct rte_mbuf *udp_packet(uint32_t sip, uint32_t dip, uint16_t sport, uint16_t
     uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
     assert_non_null(p);
     memset(p, 0, len);
-    struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
-    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-    struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-    ip->version_ihl = RTE_IPV4_VHL_DEF;
-    ip->total_length = rte_cpu_to_be_16((uint16_t)(len - sizeof(*eth)));
-    ip->time_to_live = 64;
-    ip->next_proto_id = IPPROTO_UDP;
-    ip->src_addr = htonl(sip);
-    ip->dst_addr = htonl(dip);
-    struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-    udp->src_port = htons(sport);
-    udp->dst_port = htons(dport);
-    udp->dgram_len = htons((uint16_t)(len - sizeof(*eth) - sizeof(*ip)));
+    e2_frame_udp4(p, len, sip, dip, sport, dport);
     return m;
 }
 

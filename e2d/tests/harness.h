@@ -8,6 +8,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <cmocka.h>
 
@@ -26,8 +27,12 @@ struct capture {
     unsigned n;
 };
 
-/** Start the runtime once per test binary: @workers workers, no hugepages. */
-void harness_start(unsigned workers);
+/**
+ * Start the runtime once per test binary: @workers workers, no hugepages.
+ * With @live the workers are launched and poll their tasks; otherwise tests
+ * drive modules by hand.
+ */
+void harness_start(unsigned workers, bool live);
 
 /** Destroy every module and class created by a test (workers stay). */
 void harness_reset(void);

@@ -305,7 +305,7 @@ static void reads_describe_everything(void **state)
 
 int main(void)
 {
-    harness_start(2);
+    harness_start(2, false);
 #define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
     const struct CMUnitTest tests[] = {
         T(names_are_checked_and_automatic_names_are_unique),

@@ -724,9 +724,7 @@ static void header_rules_change_under_traffic_without_losing_packets(void **stat
 
 int main(void)
 {
-    harness_start(1);
-    struct e2_err err = {0};
-    if (e2_workers_launch(&err)) fail_msg("launch: %s", err.msg);
+    harness_start(1, true);
 #define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
     const struct CMUnitTest tests[] = {
         T(metadata_exact_value_steers_and_others_take_the_default_gate),

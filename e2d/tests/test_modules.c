@@ -555,7 +555,7 @@ static void pcap_port_writes_a_trace_that_reads_back(void **state)
 
 int main(void)
 {
-    harness_start(1);
+    harness_start(1, false);
 #define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
     const struct CMUnitTest tests[] = {
         T(bypass_keeps_gate_and_counts_packets_and_bytes),

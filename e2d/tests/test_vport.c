@@ -83,7 +83,7 @@ static void a_failed_batch_forgets_its_nf(void **state)
 
 int main(void)
 {
-    harness_start(1);
+    harness_start(1, false);
 #define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, teardown)
     const struct CMUnitTest tests[] = {
         T(packets_for_an_absent_nf_are_dropped_and_counted),

@@ -139,9 +139,7 @@ static void ranges_change_under_traffic_without_losing_packets(void **state)
 
 int main(void)
 {
-    harness_start(1);
-    struct e2_err err = {0};
-    if (e2_workers_launch(&err)) fail_msg("launch: %s", err.msg);
+    harness_start(1, true);
 #define T(f) cmocka_unit_test_setup_teardown(f, harness_setup, harness_teardown)
     const struct CMUnitTest tests[] = {
         T(weighted_fair_gives_3_to_1_cycles_on_a_live_worker),

@@ -29,14 +29,12 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
-#include <rte_udp.h>
 
+#include "e2/frame.h"
 #include "e2/nf.h"
 #include "e2_hist.h"
 
-#define PAYLOAD_OFF 42                 /* after Ethernet, IPv4 and UDP headers: a struct stamp */
+#define PAYLOAD_OFF E2_FRAME_UDP4_HDR  /* after Ethernet, IPv4 and UDP headers: a struct stamp */
 #define CLASS_OFF   (PAYLOAD_OFF + 16) /* then a class byte (1), for the metadata benchmark */
 
 struct probe {
@@ -65,20 +63,8 @@ struct stamp {
 static void build(struct rte_mbuf *m, unsigned len, uint64_t seq)
 {
     uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-    memset(p, 0, PAYLOAD_OFF);
-    struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
-    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-    struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-    ip->version_ihl = RTE_IPV4_VHL_DEF;
-    ip->total_length = rte_cpu_to_be_16((uint16_t)(len - sizeof(*eth)));
-    ip->time_to_live = 64;
-    ip->next_proto_id = IPPROTO_UDP;
-    ip->src_addr = rte_cpu_to_be_32(0x0a000001 + (uint32_t)(seq % 256));
-    ip->dst_addr = rte_cpu_to_be_32(0x0a010001);
-    struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-    udp->src_port = rte_cpu_to_be_16((uint16_t)(1024 + seq % 1000));
-    udp->dst_port = rte_cpu_to_be_16(9);
-    udp->dgram_len = rte_cpu_to_be_16((uint16_t)(len - sizeof(*eth) - sizeof(*ip)));
+    e2_frame_udp4(p, (uint16_t)len, 0x0a000001 + (uint32_t)(seq % 256), 0x0a010001,
+                  (uint16_t)(1024 + seq % 1000), 9);
     struct stamp st = {seq, rte_rdtsc()};
     memcpy(p + PAYLOAD_OFF, &st, sizeof(st));
     p[CLASS_OFF] = 1;

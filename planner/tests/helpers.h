@@ -81,7 +81,8 @@ static inline const char *nf_json(char *buf, size_t len, const char *type, const
  * Fig. 4(a): in -> A -> B -> out, with @rate on every edge (bits/s) and the
  * given descriptions of A and B.
  */
-static inline struct e2_plan_pgraph *fig4_pgraph(const char *a_desc, const char *b_desc, long long rate)
+static inline struct e2_plan_pgraph *fig4_pgraph(const char *a_desc, const char *b_desc,
+                                                 long long rate)
 {
     char text[4096];
     snprintf(
@@ -95,6 +96,31 @@ static inline struct e2_plan_pgraph *fig4_pgraph(const char *a_desc, const char 
         "{\"id\":1,\"src\":\"A\",\"dst\":\"B\",\"filter\":\"\",\"bw_bps\":%lld,\"root\":false},"
         "{\"id\":2,\"src\":\"B\",\"dst\":\"out\",\"filter\":\"\",\"bw_bps\":%lld,\"root\":false}]}",
         a_desc, b_desc, rate, rate, rate);
+    return pgraph_ok(text);
+}
+
+/* in -> X, Y, Z at 6 Gbit/s each, out again: more than one 10 Gbit/s NIC can take. */
+static inline struct e2_plan_pgraph *three_heavy_entries(void)
+{
+    char d[3][512];
+    const char *names[] = {"X", "Y", "Z"};
+    for (int i = 0; i < 3; i++) nf_json(d[i], sizeof(d[i]), names[i], "10G", T5, 0, "[]");
+    char text[4096];
+    snprintf(text, sizeof(text),
+             "{\"format\":\"e2-pgraph/1\",\"nodes\":[{\"name\":\"in\",\"kind\":\"port\","
+             "\"switch_ports\":[0]},{\"name\":\"X\",\"kind\":\"nf\",\"nf_type\":\"X\",\"nf\":%s},"
+             "{\"name\":\"Y\",\"kind\":\"nf\",\"nf_type\":\"Y\",\"nf\":%s},"
+             "{\"name\":\"Z\",\"kind\":\"nf\",\"nf_type\":\"Z\",\"nf\":%s}],\"edges\":["
+             "{\"id\":0,\"src\":\"in\",\"dst\":\"X\",\"filter\":\"tcp\",\"bw_bps\":6000000000,"
+             "\"root\":true},"
+             "{\"id\":1,\"src\":\"in\",\"dst\":\"Y\",\"filter\":\"udp\",\"bw_bps\":6000000000,"
+             "\"root\":true},"
+             "{\"id\":2,\"src\":\"in\",\"dst\":\"Z\",\"filter\":\"icmp\",\"bw_bps\":6000000000,"
+             "\"root\":true},"
+             "{\"id\":3,\"src\":\"X\",\"dst\":\"in\",\"filter\":\"\",\"root\":false},"
+             "{\"id\":4,\"src\":\"Y\",\"dst\":\"in\",\"filter\":\"\",\"root\":false},"
+             "{\"id\":5,\"src\":\"Z\",\"dst\":\"in\",\"filter\":\"\",\"root\":false}]}",
+             d[0], d[1], d[2]);
     return pgraph_ok(text);
 }
 

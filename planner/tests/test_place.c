@@ -75,31 +75,6 @@ static void swaps_remove_the_switch_traffic_packing_leaves(void **state)
     e2_hw_free(hw);
 }
 
-/* in -> X, Y, Z at 6 Gbit/s each, out again: more than one 10 Gbit/s NIC can take. */
-static struct e2_plan_pgraph *three_heavy_entries(void)
-{
-    char d[3][512];
-    const char *names[] = {"X", "Y", "Z"};
-    for (int i = 0; i < 3; i++) nf_json(d[i], sizeof(d[i]), names[i], "10G", T5, 0, "[]");
-    char text[4096];
-    snprintf(text, sizeof(text),
-             "{\"format\":\"e2-pgraph/1\",\"nodes\":[{\"name\":\"in\",\"kind\":\"port\","
-             "\"switch_ports\":[0]},{\"name\":\"X\",\"kind\":\"nf\",\"nf_type\":\"X\",\"nf\":%s},"
-             "{\"name\":\"Y\",\"kind\":\"nf\",\"nf_type\":\"Y\",\"nf\":%s},"
-             "{\"name\":\"Z\",\"kind\":\"nf\",\"nf_type\":\"Z\",\"nf\":%s}],\"edges\":["
-             "{\"id\":0,\"src\":\"in\",\"dst\":\"X\",\"filter\":\"tcp\",\"bw_bps\":6000000000,"
-             "\"root\":true},"
-             "{\"id\":1,\"src\":\"in\",\"dst\":\"Y\",\"filter\":\"udp\",\"bw_bps\":6000000000,"
-             "\"root\":true},"
-             "{\"id\":2,\"src\":\"in\",\"dst\":\"Z\",\"filter\":\"icmp\",\"bw_bps\":6000000000,"
-             "\"root\":true},"
-             "{\"id\":3,\"src\":\"X\",\"dst\":\"in\",\"filter\":\"\",\"root\":false},"
-             "{\"id\":4,\"src\":\"Y\",\"dst\":\"in\",\"filter\":\"\",\"root\":false},"
-             "{\"id\":5,\"src\":\"Z\",\"dst\":\"in\",\"filter\":\"\",\"root\":false}]}",
-             d[0], d[1], d[2]);
-    return pgraph_ok(text);
-}
-
 static void links_hold_where_packing_by_cores_would_overload_a_nic(void **state)
 {
     (void)state;
@@ -226,8 +201,8 @@ static void cannot_fit_says_which_resource_and_by_how_much(void **state)
         "rule_update_latency: 1ms, actions: [forward, drop]}\n");
     char a[512], b[512];
     struct e2_plan_pgraph *four = fig4_pgraph(nf_json(a, sizeof(a), "TA", "1G", T5, 0, "[]"),
-                                         nf_json(b, sizeof(b), "TB", "10G", T5, 0, "[]"),
-                                         10000000000LL); /* A: 4 instances, 3 cores a server */
+                                              nf_json(b, sizeof(b), "TB", "10G", T5, 0, "[]"),
+                                              10000000000LL); /* A: 4 instances, 3 cores a server */
     assert_int_equal(e2_plan_build(four, nohash, NULL, &p, &err), -ENOSPC);
     assert_string_equal(err.msg, "the policy cannot fit: switch 'sw' lacks hash_select, so it "
                                  "cannot split the traffic of port 'in' among the 4 instances of "

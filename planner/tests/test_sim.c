@@ -145,26 +145,7 @@ static void ilp_is_a_ceiling_for_every_strategy(void **state)
 static void ilp_spreads_heavy_entries_one_per_server(void **state)
 {
     (void)state;
-    char d[3][512];
-    const char *names[] = {"X", "Y", "Z"};
-    for (int i = 0; i < 3; i++) nf_json(d[i], sizeof(d[i]), names[i], "10G", T5, 0, "[]");
-    char text[4096];
-    snprintf(text, sizeof(text),
-             "{\"format\":\"e2-pgraph/1\",\"nodes\":[{\"name\":\"in\",\"kind\":\"port\","
-             "\"switch_ports\":[0]},{\"name\":\"X\",\"kind\":\"nf\",\"nf_type\":\"X\",\"nf\":%s},"
-             "{\"name\":\"Y\",\"kind\":\"nf\",\"nf_type\":\"Y\",\"nf\":%s},"
-             "{\"name\":\"Z\",\"kind\":\"nf\",\"nf_type\":\"Z\",\"nf\":%s}],\"edges\":["
-             "{\"id\":0,\"src\":\"in\",\"dst\":\"X\",\"filter\":\"tcp\",\"bw_bps\":6000000000,"
-             "\"root\":true},"
-             "{\"id\":1,\"src\":\"in\",\"dst\":\"Y\",\"filter\":\"udp\",\"bw_bps\":6000000000,"
-             "\"root\":true},"
-             "{\"id\":2,\"src\":\"in\",\"dst\":\"Z\",\"filter\":\"icmp\",\"bw_bps\":6000000000,"
-             "\"root\":true},"
-             "{\"id\":3,\"src\":\"X\",\"dst\":\"in\",\"filter\":\"\",\"root\":false},"
-             "{\"id\":4,\"src\":\"Y\",\"dst\":\"in\",\"filter\":\"\",\"root\":false},"
-             "{\"id\":5,\"src\":\"Z\",\"dst\":\"in\",\"filter\":\"\",\"root\":false}]}",
-             d[0], d[1], d[2]);
-    struct e2_plan_pgraph *pg = pgraph_ok(text);
+    struct e2_plan_pgraph *pg = three_heavy_entries();
     struct e2_hw *hw = rack(3, 8);
     double r[6];
     struct e2_nf_size s[4];

@@ -26,27 +26,6 @@
 #include "e2_filter.h"
 #include "traces.h"
 
-static struct traces traces;
-static struct exprs exprs;
-
-static int setup(void **state)
-{
-    (void)state;
-    traces_load(E2_TESTDATA, &traces);
-    exprs_load(E2_TESTDATA "/filters.txt", &exprs);
-    printf("differential test: %zu expressions (%zu listed), %zu packets from %zu traces\n",
-           exprs.n, exprs.listed, traces.n, traces.files);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    traces_free(&traces);
-    exprs_free(&exprs);
-    return 0;
-}
-
 static size_t read_lines(const char *path, void (*each)(const char *))
 {
     FILE *f = fopen(path, "r");
@@ -143,5 +122,5 @@ int main(void)
         cmocka_unit_test(every_expression_agrees_with_libpcap_on_every_packet),
         cmocka_unit_test(expressions_libpcap_refuses_are_refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, corpus_setup, corpus_teardown);
 }

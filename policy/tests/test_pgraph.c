@@ -12,24 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "e2_pgraph.h"
-
-static struct e2_nf_catalog cat;
-
-static int setup(void **state)
-{
-    (void)state;
-    struct e2_err err = {0};
-    if (e2_nf_catalog_load_dir(E2_EXAMPLES "/nf", &cat, &err)) fail_msg("%s", err.msg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    e2_nf_catalog_free(&cat);
-    return 0;
-}
 
 static struct e2_pgraph *build_text(const char *text)
 {
@@ -353,5 +337,5 @@ int main(void)
         cmocka_unit_test(the_dataplane_follows_a_packet_by_its_class),
         cmocka_unit_test(metadata_placeholders_become_tags),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
 }

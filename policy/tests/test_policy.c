@@ -11,25 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "e2_pgraph.h"
 #include "e2_policy.h"
-
-static struct e2_nf_catalog cat;
-
-static int setup(void **state)
-{
-    (void)state;
-    struct e2_err err = {0};
-    if (e2_nf_catalog_load_dir(E2_EXAMPLES "/nf", &cat, &err)) fail_msg("%s", err.msg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    e2_nf_catalog_free(&cat);
-    return 0;
-}
 
 static void figure_14_parses_as_written(void **state)
 {
@@ -178,5 +162,5 @@ int main(void)
         cmocka_unit_test(reference_errors_have_line_and_column),
         cmocka_unit_test(addresses_parse_v4_and_v6_prefixes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
 }

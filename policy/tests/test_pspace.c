@@ -18,25 +18,6 @@
 #include "e2_pspace_int.h"
 #include "traces.h"
 
-static struct traces traces;
-static struct exprs exprs;
-
-static int setup(void **state)
-{
-    (void)state;
-    traces_load(E2_TESTDATA, &traces);
-    exprs_load(E2_TESTDATA "/filters.txt", &exprs);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    traces_free(&traces);
-    exprs_free(&exprs);
-    return 0;
-}
-
 static struct e2_filter *parse(const char *text)
 {
     struct e2_filter *f = NULL;
@@ -191,5 +172,5 @@ int main(void)
         cmocka_unit_test(undecidable_expressions_say_why),
         cmocka_unit_test(node_limit_is_an_error_not_a_crash),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, corpus_setup, corpus_teardown);
 }

@@ -90,3 +90,24 @@ void exprs_free(struct exprs *e)
     for (size_t i = 0; i < e->n; i++) free(e->v[i]);
     free(e->v);
 }
+
+struct traces traces;
+struct exprs exprs;
+
+int corpus_setup(void **state)
+{
+    (void)state;
+    traces_load(E2_TESTDATA, &traces);
+    exprs_load(E2_TESTDATA "/filters.txt", &exprs);
+    printf("test data: %zu expressions (%zu listed), %zu packets from %zu traces\n", exprs.n,
+           exprs.listed, traces.n, traces.files);
+    return 0;
+}
+
+int corpus_teardown(void **state)
+{
+    (void)state;
+    traces_free(&traces);
+    exprs_free(&exprs);
+    return 0;
+}

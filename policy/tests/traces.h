@@ -29,4 +29,12 @@ struct exprs {
 void exprs_load(const char *path, struct exprs *e);
 void exprs_free(struct exprs *e);
 
+/** The test data folder's traces and filters.txt expressions, for a whole test binary. */
+extern struct traces traces;
+extern struct exprs exprs;
+
+/** cmocka group setup/teardown: load and free `traces` and `exprs`. */
+int corpus_setup(void **state);
+int corpus_teardown(void **state);
+
 #endif
