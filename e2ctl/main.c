@@ -27,15 +27,20 @@ static const struct e2ctl_verb verbs[] = {
      e2ctl_compile},
     {"filter", "'EXPR' TRACE.pcap", "numbers of the packets a filter matches", e2ctl_filter},
     {"help", "", "this text", cmd_help},
-    {"plan", "PGRAPH.json --hw HW.yaml", "size, place and print the deployment plan", e2ctl_plan},
+    {"plan", "POLICY|PGRAPH.json --hw HW.yaml", "size, place and print the deployment plan",
+     e2ctl_plan},
 };
 
 static int usage(int code)
 {
     FILE *out = code ? stderr : stdout;
+    const size_t n = sizeof(verbs) / sizeof(verbs[0]);
+    int width = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(verbs[i].usage) > width) width = (int)strlen(verbs[i].usage);
     fprintf(out, "usage: e2ctl VERB [ARGS...]\n\nverbs:\n");
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-        fprintf(out, "  %-8s %-28s %s\n", verbs[i].name, verbs[i].usage, verbs[i].summary);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "  %-8s %-*s  %s\n", verbs[i].name, width, verbs[i].usage, verbs[i].summary);
     fprintf(out, "\n'e2ctl VERB --help' describes one verb.\n");
     return code;
 }

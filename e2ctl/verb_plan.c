@@ -2,7 +2,7 @@
  * e2ctl plan — the deployment plan for a policy on a rack, as a table or JSON.
  *
  *   e2ctl plan PGRAPH.json --hw HW.yaml [--json] [options]
- *   e2ctl plan POLICY.e2 --nf-dir DIR --hw HW.yaml [--json] [options]
+ *   e2ctl plan POLICY.e2 [--nf-dir DIR] --hw HW.yaml [--json] [options]
  *
  * The planner's input is the pGraph JSON (docs/pgraph-json.md). A policy
  * file goes through the policy compiler first (compile_policy), and
@@ -26,7 +26,7 @@ struct plan_args {
 
 static const char plan_help[] =
     "usage: e2ctl plan PGRAPH.json --hw HW.yaml [--json] [options]\n"
-    "       e2ctl plan POLICY.e2 --nf-dir DIR --hw HW.yaml [--json] [options]\n"
+    "       e2ctl plan POLICY.e2 [--nf-dir DIR] --hw HW.yaml [--json] [options]\n"
     "\n"
     "Size every NF, expand the policy graph into NF instances, place them on the\n"
     "rack's servers so the least traffic crosses the switch, and print the\n"
@@ -36,7 +36,7 @@ static const char plan_help[] =
     "or the pGraph JSON 'e2ctl compile POLICY --nf-dir DIR --format json' prints.\n"
     "\n"
     "  --hw FILE               hardware description (required)\n"
-    "  --nf-dir DIR            NF descriptions, when the input is a policy file\n"
+    "  --nf-dir DIR            NF descriptions for a policy file (default: its folder/nf)\n"
     "  --json                  print the plan as JSON\n"
     "  --rate RATE             rate of root edges without a (bw) annotation\n"
     "                          (default 1 Gbit/s)\n"
@@ -116,9 +116,8 @@ static bool is_pgraph_json(const char *path)
 }
 
 /*
- * The seam for policy files: compile POLICY with the NF descriptions of
- * @nf_dir into pGraph JSON. When the policy library is linked in, this calls
- * its compiler; until then it explains how to get the JSON.
+ * Compile and check POLICY with the NF descriptions of @nf_dir (default: the
+ * policy's folder/nf) into pGraph JSON; warnings go to stderr.
  */
 static int compile_policy(const char *policy, const char *nf_dir, json_t **pgraph,
                           struct e2_err *err)

@@ -4,7 +4,9 @@
  *
  *   e2nf-probe gen  -n NF [-p PORT] [-c COUNT] [-r PPS] [-l BYTES] [-t TAG=V]
  *       make COUNT packets (0: until stopped) carrying a sequence number and a
- *       TSC stamp, send them out of PORT (default "out") at PPS (0: flat out)
+ *       TSC stamp, send them out of PORT (default "out") at PPS (0: flat out);
+ *       paced in bursts of up to 100 µs of traffic, sleeping between them
+ *       (with --poll: packet by packet, spinning)
  *   e2nf-probe sink -n NF [-p PORT] [-c COUNT] [-w SECONDS] [-e TAG=V]
  *       receive on PORT (default "in") until COUNT packets or SECONDS pass;
  *       check the expected tag, order and duplicates; print latency percentiles
@@ -70,6 +72,12 @@ static void build(struct rte_mbuf *m, unsigned len, uint64_t seq)
     p[CLASS_OFF] = 1;
 }
 
+static void sleep_s(double s)
+{
+    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
 static int run_gen(struct probe *pr, struct e2nf *nf, int port, int slot)
 {
     struct rte_mempool *pool = e2nf_pktpool(nf);
@@ -78,15 +86,16 @@ static int run_gen(struct probe *pr, struct e2nf *nf, int port, int slot)
         unsigned n = 32;
         if (pr->count && pr->count - seq < n) n = (unsigned)(pr->count - seq);
         if (pr->rate) {
-            uint64_t due =
-                (uint64_t)((double)(rte_rdtsc() - start) / (double)hz * (double)pr->rate);
-            if (due <= seq) {
-                /* the next packet is due in 1/rate s: sleep rather than spin, others share the core
-                 */
-                if (!pr->poll && pr->rate < 200000)
-                    usleep(1000000 / (useconds_t)pr->rate);
-                else
+            double elapsed = (double)(rte_rdtsc() - start) / (double)hz;
+            uint64_t due = (uint64_t)(elapsed * (double)pr->rate);
+            /* Without --poll, wait for a burst of up to 100 µs of traffic: the core is
+             * free between bursts for e2d and the other NFs. */
+            uint64_t burst = pr->poll ? 1 : RTE_MAX(1, RTE_MIN((uint64_t)n, pr->rate / 10000));
+            if (due < seq + burst) {
+                if (pr->poll)
                     rte_pause();
+                else
+                    sleep_s((double)(seq + burst) / (double)pr->rate - elapsed);
                 continue;
             }
             if (due - seq < n) n = (unsigned)(due - seq);
