@@ -1,7 +1,9 @@
 /*
  * bench_rules — how fast a running e2d takes FlowHash range updates over its
  * control socket, the way the agent will send them: one request per rule
- * (add, then delete) and one set_ranges request carrying 100 rules.
+ * (add, then delete) and one set_ranges request carrying 100 rules. A
+ * "status" request, which changes nothing, gives the socket's round trip
+ * for comparison.
  *
  * Usage: bench_rules -s SOCKET -m MODULE [-n ROUNDS]
  * The module must be a FlowHash with bits >= 16 whose ranges leave
@@ -58,6 +60,9 @@ int main(int argc, char **argv)
         return 1;
     }
     double t0 = now_us();
+    for (int i = 0; i < n; i++) call(c, json_pack("{s:s}", "op", "status"));
+    double per_status = (now_us() - t0) / n;
+    t0 = now_us();
     for (int i = 0; i < n; i++) {
         int lo = 32768 + (i % 64) * 16;
         call(c, json_pack("{s:s, s:s, s:s, s:{s:i, s:i, s:i}}", "op", "module_cmd", "module",
@@ -78,6 +83,7 @@ int main(int argc, char **argv)
     double per_batched = (now_us() - t0) / (batches * 100.0);
     json_decref(ranges);
     e2_client_close(c);
+    printf("RESULT socket_status_roundtrip_us %.2f us\n", per_status);
     printf("RESULT socket_rule_update_us %.2f us\n", per_rule);
     printf("RESULT socket_rule_update_batched_us %.3f us\n", per_batched);
     printf("RATIO socket_rule_update_vs_paper %.3f (%.2f vs 20 us per rule, E2 paper 7.2)\n",

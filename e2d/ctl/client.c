@@ -47,15 +47,48 @@ void e2_client_close(struct e2_client *c)
     free(c);
 }
 
-static int send_line(int fd, const char *s, size_t n)
+int e2_ctl_send(int fd, const json_t *msg, const int *fds, int n_fds)
 {
-    while (n > 0) {
-        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-        if (w <= 0) return -errno;
-        s += w;
-        n -= (size_t)w;
+    char *text = json_dumps(msg, JSON_COMPACT);
+    if (!text) return -ENOMEM;
+    struct iovec iov[2] = {{text, strlen(text)}, {"\n", 1}};
+    union {
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+        struct cmsghdr align;
+    } ctrl;
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    if (n_fds > 0 && n_fds <= 4) {
+        m.msg_control = ctrl.buf;
+        m.msg_controllen = CMSG_SPACE((size_t)n_fds * sizeof(int));
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN((size_t)n_fds * sizeof(int));
+        memcpy(CMSG_DATA(h), fds, (size_t)n_fds * sizeof(int));
     }
-    return 0;
+    int rc = 0;
+    while (m.msg_iovlen > 0) {
+        ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            rc = w < 0 ? -errno : -EPIPE;
+            break;
+        }
+        m.msg_control = NULL; /* the descriptors went with the first byte */
+        m.msg_controllen = 0;
+        for (size_t left = (size_t)w; left > 0 && m.msg_iovlen > 0;) {
+            size_t take = left < m.msg_iov->iov_len ? left : m.msg_iov->iov_len;
+            m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + take;
+            m.msg_iov->iov_len -= take;
+            left -= take;
+            if (m.msg_iov->iov_len == 0) {
+                m.msg_iov++;
+                m.msg_iovlen--;
+            }
+        }
+    }
+    free(text);
+    return rc;
 }
 
 /* recv() that also collects file descriptors passed with the data. */
@@ -112,11 +145,7 @@ int e2_client_call_fds(struct e2_client *c, const json_t *req, json_t **result, 
 {
     *n_fds = 0;
     c->n_fds = 0;
-    char *line = json_dumps(req, JSON_COMPACT);
-    if (!line) return e2_err_set(err, ENOMEM, "out of memory");
-    int rc = send_line(c->fd, line, strlen(line));
-    if (!rc) rc = send_line(c->fd, "\n", 1);
-    free(line);
+    int rc = e2_ctl_send(c->fd, req, NULL, 0);
     if (rc) return e2_err_set(err, rc, "sending to e2d failed: %s", strerror(-rc));
     ssize_t n = read_line(c);
     if (n < 0) return e2_err_set(err, (int)n, "e2d did not answer: %s", strerror((int)-n));

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "client.h"
 #include "e2_log.h"
 #include "nfreg.h"
 #include "ops.h"
@@ -83,35 +84,6 @@ static void accept_clients(void)
     }
 }
 
-static bool send_all(int fd, const char *s, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-        if (w <= 0) return false;
-        s += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* Send @s with file descriptors attached to its first byte (SCM_RIGHTS). */
-static bool send_with_fds(int fd, const char *s, size_t n, const int *fds, int n_fds)
-{
-    char ctrl[CMSG_SPACE(2 * sizeof(int))];
-    struct iovec iov = {.iov_base = (void *)s, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = ctrl,
-                         .msg_controllen = CMSG_SPACE((size_t)n_fds * sizeof(int))};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN((size_t)n_fds * sizeof(int));
-    memcpy(CMSG_DATA(c), fds, (size_t)n_fds * sizeof(int));
-    if (sendmsg(fd, &msg, MSG_NOSIGNAL) != 1) return false;
-    return send_all(fd, s + 1, n - 1);
-}
-
 static bool serve_line(struct client *c, const char *line, size_t len)
 {
     json_error_t jerr;
@@ -125,13 +97,8 @@ static bool serve_line(struct client *c, const char *line, size_t len)
         reply = e2_ops_execute_for(req, &ctx);
         json_decref(req);
     }
-    char *out = json_dumps(reply, JSON_COMPACT);
+    bool ok = e2_ctl_send(c->fd, reply, ctx.fds, ctx.n_fds) == 0;
     json_decref(reply);
-    bool ok = out &&
-              (ctx.n_fds ? send_with_fds(c->fd, out, strlen(out), ctx.fds, ctx.n_fds)
-                         : send_all(c->fd, out, strlen(out))) &&
-              send_all(c->fd, "\n", 1);
-    free(out);
     return ok;
 }
 
@@ -141,7 +108,9 @@ static bool serve_client(struct client *c)
     if (c->cap - c->len < 65536) {
         size_t cap = c->cap ? c->cap * 2 : 131072;
         if (cap > REQUEST_MAX + 65536) {
-            send_all(c->fd, "{\"ok\":false,\"error\":\"request longer than 16 MiB\"}\n", 51);
+            json_t *e = json_pack("{s:b, s:s}", "ok", 0, "error", "request longer than 16 MiB");
+            e2_ctl_send(c->fd, e, NULL, 0);
+            json_decref(e);
             return false;
         }
         char *b = realloc(c->buf, cap);
