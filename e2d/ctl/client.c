@@ -25,7 +25,7 @@ struct e2_client *e2_client_open(const char *path, struct e2_err *err)
     memcpy(sa.sun_path, path, strlen(path) + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        e2_err_set(err, errno, "cannot reach e2d at %s: %s", path, strerror(errno));
+        e2_err_set(err, errno, "cannot reach a control socket at %s: %s", path, strerror(errno));
         if (fd >= 0) close(fd);
         return NULL;
     }
@@ -146,15 +146,17 @@ int e2_client_call_fds(struct e2_client *c, const json_t *req, json_t **result, 
     *n_fds = 0;
     c->n_fds = 0;
     int rc = e2_ctl_send(c->fd, req, NULL, 0);
-    if (rc) return e2_err_set(err, rc, "sending to e2d failed: %s", strerror(-rc));
+    if (rc) return e2_err_set(err, rc, "sending on the control socket failed: %s", strerror(-rc));
     ssize_t n = read_line(c);
-    if (n < 0) return e2_err_set(err, (int)n, "e2d did not answer: %s", strerror((int)-n));
+    if (n < 0)
+        return e2_err_set(err, (int)n, "no answer on the control socket: %s", strerror((int)-n));
     json_error_t jerr;
     json_t *reply = json_loadb(c->buf, (size_t)n, 0, &jerr);
     c->len -= (size_t)n + 1;
     memmove(c->buf, c->buf + n + 1, c->len);
     if (!reply)
-        return e2_err_set(err, EPROTO, "e2d answered something that is not JSON: %s", jerr.text);
+        return e2_err_set(err, EPROTO, "the control socket answered something that is not JSON: %s",
+                          jerr.text);
     if (!json_is_true(json_object_get(reply, "ok"))) {
         const char *msg = json_string_value(json_object_get(reply, "error"));
         e2_err_set(err, EREMOTEIO, "%s", msg ? msg : "request refused");

@@ -1,6 +1,7 @@
 /*
- * A client of e2d's control socket, for e2ctl, the server agent and tests:
- * send a JSON request, get the JSON reply.
+ * A client of a JSON-lines control socket (e2d's, or a sample NF's; the
+ * server side is ctl_server.h), for e2ctl, the server agent and tests: send
+ * a JSON request, get the JSON reply.
  */
 #ifndef E2_CLIENT_H
 #define E2_CLIENT_H
@@ -11,14 +12,14 @@
 
 struct e2_client;
 
-/** Connect to the e2d listening on @path. */
+/** Connect to the server (e2d, an NF) listening on @path. */
 struct e2_client *e2_client_open(const char *path, struct e2_err *err);
 
 void e2_client_close(struct e2_client *c);
 
 /**
  * Send @req and wait for the reply. Returns 0 with *result set (a new
- * reference, possibly JSON null) when e2d answered ok; when it refused, the
+ * reference, possibly JSON null) when the server answered ok; when it refused, the
  * error it gave is in @err and -EREMOTEIO returned; other negative values are
  * transport failures.
  */

@@ -1,7 +1,7 @@
 /*
- * The control socket: a Unix stream socket where each line is a JSON request
- * (ops.h) and each reply is one JSON line. Any number of clients; requests
- * run one at a time on the control thread.
+ * e2d's control socket: the JSON-lines server of ctl_server.h answering
+ * with the operations of ops.h. Any number of clients; requests run one at a
+ * time on the control thread, between NF health checks and NF signals.
  */
 #ifndef E2_SERVER_H
 #define E2_SERVER_H
