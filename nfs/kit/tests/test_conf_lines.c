@@ -1,0 +1,101 @@
+/* Rule-file reading: words, quotes, comments, and errors that name FILE:LINE. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "e2_conf.h"
+
+struct got {
+    char text[1024];
+    unsigned lines;
+};
+
+static int collect(void *ctx, const struct e2_conf_line *l, struct e2_err *err)
+{
+    struct got *g = ctx;
+    if (!strcmp(l->argv[0], "bad")) return e2_err_set(err, EINVAL, "'%s' is refused", l->argv[1]);
+    size_t n = strlen(g->text);
+    snprintf(g->text + n, sizeof(g->text) - n, "%u:", l->line);
+    for (int i = 0; i < l->argc; i++) {
+        n = strlen(g->text);
+        snprintf(g->text + n, sizeof(g->text) - n, "[%s]", l->argv[i]);
+    }
+    n = strlen(g->text);
+    snprintf(g->text + n, sizeof(g->text) - n, "\n");
+    g->lines++;
+    return 0;
+}
+
+static void words_quotes_and_comments(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    const char *text = "# a comment\n\n  allow tcp 10.0.0.0/8  # trailing\n"
+                       "name \"two words\" x\"y z\"w\r\n\tlast";
+    assert_int_equal(e2_conf_read_text(text, "r.rules", collect, &g, NULL), 0);
+    assert_string_equal(g.text,
+                        "3:[allow][tcp][10.0.0.0/8]\n4:[name][two words][xy zw]\n5:[last]\n");
+}
+
+static void errors_name_file_and_line(void **state)
+{
+    (void)state;
+    struct got g = {0};
+    struct e2_err err = {0};
+    assert_int_equal(e2_conf_read_text("ok 1\n\nbad thing\nok 2\n", "fw.rules", collect, &g, &err),
+                     -EINVAL);
+    assert_string_equal(err.msg, "fw.rules:3: 'thing' is refused");
+    assert_int_equal(g.lines, 1); /* reading stopped at the error */
+    assert_int_equal(e2_conf_read_text("x \"open\n", "q.rules", collect, &g, &err), -EINVAL);
+    assert_string_equal(err.msg, "q.rules:1: a quote is not closed");
+    assert_int_equal(e2_conf_read_file("/nonexistent/e2.rules", collect, &g, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "cannot read /nonexistent/e2.rules"));
+}
+
+static void values_parse_or_say_what_is_wrong(void **state)
+{
+    (void)state;
+    struct e2_err err = {0};
+    uint32_t ip;
+    uint8_t len, proto;
+    uint16_t lo, hi;
+    assert_int_equal(e2_conf_prefix("192.168.0.0/16", &ip, &len, &err), 0);
+    assert_int_equal(ip, 0xc0a80000);
+    assert_int_equal(len, 16);
+    assert_int_equal(e2_conf_prefix("10.1.2.3", &ip, &len, &err), 0);
+    assert_int_equal(len, 32);
+    assert_int_equal(e2_conf_prefix("any", &ip, &len, &err), 0);
+    assert_int_equal(len, 0);
+    assert_int_equal(e2_conf_prefix("10.1.2.3/8", &ip, &len, &err), -EINVAL);
+    assert_string_equal(err.msg, "'10.1.2.3/8' has host bits set (did you mean 10.0.0.0/8?)");
+    assert_int_equal(e2_conf_prefix("10.1.2/8", &ip, &len, &err), -EINVAL);
+    assert_int_equal(e2_conf_prefix("10.0.0.0/33", &ip, &len, &err), -EINVAL);
+    assert_int_equal(e2_conf_port_range("1000:2000", &lo, &hi, &err), 0);
+    assert_int_equal(hi, 2000);
+    assert_int_equal(e2_conf_port_range("80", &lo, &hi, &err), 0);
+    assert_true(lo == 80 && hi == 80);
+    assert_int_equal(e2_conf_port_range("90-80", &lo, &hi, &err), -EINVAL);
+    assert_string_equal(err.msg, "port range '90-80' ends before it starts");
+    assert_int_equal(e2_conf_port_range("70000", &lo, &hi, &err), -EINVAL);
+    assert_int_equal(e2_conf_proto("UDP", &proto, &err), 0);
+    assert_int_equal(proto, 17);
+    assert_int_equal(e2_conf_proto("132", &proto, &err), 0);
+    assert_int_equal(e2_conf_proto("tcpp", &proto, &err), -EINVAL);
+    uint64_t v;
+    assert_int_equal(e2_conf_uint("-1", "size", 0, 10, &v, &err), -EINVAL);
+    assert_string_equal(err.msg, "size '-1' is not a number from 0 to 10");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(words_quotes_and_comments),
+        cmocka_unit_test(errors_name_file_and_line),
+        cmocka_unit_test(values_parse_or_say_what_is_wrong),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
