@@ -27,6 +27,8 @@ static const struct e2ctl_verb verbs[] = {
      e2ctl_compile},
     {"filter", "'EXPR' TRACE.pcap", "numbers of the packets a filter matches", e2ctl_filter},
     {"help", "", "this text", cmd_help},
+    {"nf", "-s SOCKET OP [ARGS...]", "ask a sample NF (stats, reload, its own operations)",
+     e2ctl_nf},
     {"plan", "POLICY|PGRAPH.json --hw HW.yaml", "size, place and print the deployment plan",
      e2ctl_plan},
 };

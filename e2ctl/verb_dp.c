@@ -43,7 +43,7 @@ static int dp_help(int code)
     return code;
 }
 
-static json_t *kwargs(int argc, char **argv, int from, struct e2_err *err)
+json_t *e2ctl_kwargs(int argc, char **argv, int from, struct e2_err *err)
 {
     size_t len = 1;
     for (int i = from; i < argc; i++) len += strlen(argv[i]) + 2;
@@ -105,13 +105,13 @@ static json_t *build_request(int argc, char **argv, struct e2_err *err)
         return r;
     }
     if (strcmp(cmd, "create") == 0 && argc >= 3) {
-        json_t *args = kwargs(argc, argv, 3, err);
+        json_t *args = e2ctl_kwargs(argc, argv, 3, err);
         return args ? json_pack("{s:s, s:s, s:s, s:o}", "op", "module_create", "name", argv[1],
                                 "type", argv[2], "args", args)
                     : NULL;
     }
     if (strcmp(cmd, "cmd") == 0 && argc >= 3) {
-        json_t *args = kwargs(argc, argv, 3, err);
+        json_t *args = e2ctl_kwargs(argc, argv, 3, err);
         return args ? json_pack("{s:s, s:s, s:s, s:o}", "op", "module_cmd", "module", argv[1],
                                 "cmd", argv[2], "arg", args)
                     : NULL;
@@ -292,6 +292,17 @@ static void print_result(const char *cmd, const json_t *r, int as_json)
     }
 }
 
+int e2ctl_call(const char *verb, const char *sock, const json_t *req, json_t **result)
+{
+    struct e2_err err = {0};
+    struct e2_client *c = e2_client_open(sock, &err);
+    int rc = c ? e2_client_call(c, req, result, &err) : err.code;
+    e2_client_close(c);
+    if (!rc) return 0;
+    fprintf(stderr, "e2ctl %s: %s\n", verb, err.msg);
+    return 1;
+}
+
 int e2ctl_dp(int argc, char **argv)
 {
     const char *sock = getenv("E2D_SOCKET");
@@ -317,15 +328,10 @@ int e2ctl_dp(int argc, char **argv)
         fprintf(stderr, "e2ctl dp: bad use of '%s'\n", argv[i]);
         return dp_help(2);
     }
-    struct e2_client *c = e2_client_open(sock ? sock : "/run/e2d/e2d.sock", &err);
     json_t *result = NULL;
-    int rc = c ? e2_client_call(c, req, &result, &err) : err.code;
-    e2_client_close(c);
+    int rc = e2ctl_call("dp", sock ? sock : "/run/e2d/e2d.sock", req, &result);
     json_decref(req);
-    if (rc) {
-        fprintf(stderr, "e2ctl dp: %s\n", err.msg);
-        return 1;
-    }
+    if (rc) return rc;
     print_result(argv[i], result, as_json);
     json_decref(result);
     return 0;

@@ -7,6 +7,10 @@
 #ifndef E2CTL_VERBS_H
 #define E2CTL_VERBS_H
 
+#include <jansson.h>
+
+#include "e2_err.h"
+
 struct e2ctl_verb {
     const char *name;
     const char *usage;   /* arguments, one line */
@@ -16,6 +20,17 @@ struct e2ctl_verb {
 
 /* Dataplane verbs (verb_dp.c): talk to one e2d over its control socket. */
 int e2ctl_dp(int argc, char **argv);
+
+/* verb_nf.c: talk to a sample NF's control socket. */
+int e2ctl_nf(int argc, char **argv);
+
+/*
+ * Shared by the socket verbs: ARGS written as in e2d configs
+ * ("size=4k, rule=\"...\"", one per word from @from) as a JSON object; and
+ * one request on @sock whose failure is printed as "e2ctl VERB: ..." (1).
+ */
+json_t *e2ctl_kwargs(int argc, char **argv, int from, struct e2_err *err);
+int e2ctl_call(const char *verb, const char *sock, const json_t *req, json_t **result);
 
 /* verb_policy.c */
 int e2ctl_check(int argc, char **argv);

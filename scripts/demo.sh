@@ -86,7 +86,7 @@ wait_socket "$sock" || { cat "$dir/chain.log"; exit 1; }
 n=200000
 "$PROBE" sink -n sink -s "$sock" -c $n -e checked=7 -w 30 >"$dir/sink.json" &
 sink=$!
-"$TAGFWD" -n fwd -s "$sock" -t checked=7 >"$dir/fwd.json" &
+"$TAGFWD" -n fwd -s "$sock" --tag checked=7 >"$dir/fwd.json" &
 fwd=$!
 pids+=($fwd)
 sleep 0.5

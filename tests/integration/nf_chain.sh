@@ -43,7 +43,7 @@ echo "== 1. gen -> fwd -> sink: every packet, in order, tagged by fwd"
 N=50000
 "$PROBE" sink -n sink -s "$sock" -c $N -e checked=7 -w 60 >"$dir/sink1.json" &
 sink=$!
-"$TAGFWD" -n fwd -s "$sock" -t checked=7 >"$dir/fwd1.json" &
+"$TAGFWD" -n fwd -s "$sock" --tag checked=7 --ctl "$dir/fwd.ctl" >"$dir/fwd1.json" &
 fwd=$!
 sleep 0.5
 "$PROBE" gen -n gen -s "$sock" -c $N -r 100000 >"$dir/gen1.json"
@@ -51,6 +51,11 @@ wait $sink || fail "sink did not get all $N packets tagged: $(cat "$dir/sink1.js
 r=$(json "d['received'], d['wrong_tag'], d['out_of_order'], d['duplicates']" <"$dir/sink1.json")
 [ "$r" = "$N 0 0 0" ] || fail "sink saw (received, wrong tag, out of order, duplicates) = $r"
 echo "  sink: $(cat "$dir/sink1.json")"
+r=$("$E2CTL" nf -s "$dir/fwd.ctl" stats | json "d['ports']['in']['rx'], d['ports']['out']['tx'], d['nf']['tagged']")
+[ "$r" = "$N $N $N" ] || fail "fwd's control socket says (rx, tx, tagged) = $r"
+out=$("$E2CTL" nf -s "$dir/fwd.ctl" bogus 2>&1) && fail "an unknown NF operation was accepted"
+echo "$out" | grep -q "no operation 'bogus'" || fail "unclear refusal: $out"
+echo "  fwd's control socket: stats agree; unknown operations refused"
 
 echo "== 2. kill fwd mid-stream, then restart it"
 "$PROBE" sink -n sink -s "$sock" -c 0 -w 8 >"$dir/sink2.json" &
@@ -73,7 +78,7 @@ sent2=$(nf_field gen "['ports'][0]['returned']")
 [ "$down2" -gt "$down1" ] || fail "packets for the dead fwd are not counted ($down1 -> $down2)"
 echo "  fwd failed: e2d and gen go on; packets for fwd dropped and counted ($down2 so far)"
 got1=$(nf_field sink "['ports'][0]['delivered']")
-"$TAGFWD" -n fwd -s "$sock" -t checked=7 >"$dir/fwd2.json" &
+"$TAGFWD" -n fwd -s "$sock" --tag checked=7 >"$dir/fwd2.json" &
 fwd=$!
 sleep 1.5
 [ "$(nf_field fwd "['state']")" = running ] || fail "restarted fwd did not re-attach"
