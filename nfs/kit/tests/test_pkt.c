@@ -39,7 +39,8 @@ static void udp_tcp_and_icmp_fields_are_read(void **state)
                             .sport = 40000,
                             .dport = 80,
                             .tcp_flags = E2_TCP_SYN,
-                            .vlans = 2};
+                            .vlans = 2,
+                            .seq = 1000};
     n = frame_build(f, &s);
     assert_int_equal(e2_pkt_parse(f, n, &p), E2_PKT_OK);
     assert_int_equal(p.vlans, 2);
