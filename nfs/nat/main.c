@@ -41,12 +41,19 @@ static int bind(void *ctx, struct e2nf *nf, struct e2_err *err)
 static void process(void *ctx, unsigned in, struct rte_mbuf **pkts, uint16_t n, int *out)
 {
     struct nat_app *a = ctx;
-    uint64_t now = e2nf_app_now_ns();
     (void)in;
-    for (uint16_t i = 0; i < n; i++) {
-        uint8_t *frame = rte_pktmbuf_mtod(pkts[i], uint8_t *);
-        enum nat_verdict v = nat_process(a->nat, frame, rte_pktmbuf_data_len(pkts[i]), now);
-        out[i] = v == NAT_FORWARD ? a->out : E2NF_APP_DROP;
+    for (uint16_t base = 0; base < n; base += NAT_BURST) {
+        unsigned m = n - base < NAT_BURST ? n - base : NAT_BURST;
+        uint8_t *frames[NAT_BURST];
+        uint32_t lens[NAT_BURST];
+        enum nat_verdict v[NAT_BURST];
+        for (unsigned i = 0; i < m; i++) {
+            frames[i] = rte_pktmbuf_mtod(pkts[base + i], uint8_t *);
+            lens[i] = rte_pktmbuf_data_len(pkts[base + i]);
+        }
+        nat_process_burst(a->nat, frames, lens, m, v, e2nf_app_now_ns());
+        for (unsigned i = 0; i < m; i++)
+            out[base + i] = v[i] == NAT_FORWARD ? a->out : E2NF_APP_DROP;
     }
 }
 

@@ -262,17 +262,17 @@ static bool icmp_query_ok(uint8_t type, bool out)
     return out ? type == 8 || type == 13 : type == 0 || type == 14;
 }
 
-static enum nat_verdict translate_out(struct nat *n, struct e2_pkt *p, int pr, uint64_t now)
+/* @k and @h: the packet's 5-tuple and its hash. */
+static enum nat_verdict translate_out(struct nat *n, struct e2_pkt *p, int pr,
+                                      const struct e2_flow_key *k, uint32_t h, uint64_t now)
 {
     if (pr == NAT_ICMP && !icmp_query_ok(p->icmp_type, true)) return drop(n, NAT_DROP_ICMP_TYPE);
-    struct e2_flow_key k;
-    e2_flow_key_of(p, &k);
-    struct e2_flow_entry *so = alive(n, e2_flowtab_lookup(n->sess_out, &k), now);
+    struct e2_flow_entry *so = alive(n, e2_flowtab_lookup_hashed(n->sess_out, k, h), now);
     if (!so) {
         if (pr == NAT_TCP && p->tcp_flags & E2_TCP_RST) return drop(n, NAT_DROP_NO_SESSION);
         struct e2_flow_entry *me = mapping_get(n, pr, p->src_ip, p->src_port, now);
         if (!me) return drop(n, NAT_DROP_POOL);
-        so = session_make(n, me, &k, now);
+        so = session_make(n, me, k, now);
         /* TCP picked up mid-stream (no SYN: the NAT restarted) counts as established */
         if (pr == NAT_TCP && !(p->tcp_flags & E2_TCP_SYN))
             NAT_DATA(so, struct nat_session)->tcp = TCP_SYN_BOTH;
@@ -319,12 +319,11 @@ static struct e2_flow_entry *open_inbound(struct nat *n, const struct e2_pkt *p,
     return session_make(n, me, &k, now);
 }
 
-static enum nat_verdict translate_in(struct nat *n, struct e2_pkt *p, int pr, uint64_t now)
+static enum nat_verdict translate_in(struct nat *n, struct e2_pkt *p, int pr,
+                                     const struct e2_flow_key *k, uint32_t h, uint64_t now)
 {
     if (pr == NAT_ICMP && !icmp_query_ok(p->icmp_type, false)) return drop(n, NAT_DROP_ICMP_TYPE);
-    struct e2_flow_key k;
-    e2_flow_key_of(p, &k);
-    struct e2_flow_entry *si = e2_flowtab_lookup(n->sess_in, &k);
+    struct e2_flow_entry *si = e2_flowtab_lookup_hashed(n->sess_in, k, h);
     struct e2_flow_entry *so = si ? alive(n, NAT_DATA(si, struct nat_link)->peer, now) : NULL;
     enum nat_drop why;
     if (!so && !(so = open_inbound(n, p, pr, now, &why))) return drop(n, why);
@@ -404,27 +403,78 @@ static enum nat_verdict other(struct nat *n)
     return NAT_FORWARD;
 }
 
+/* One packet of a burst, from its classification to its translation. */
+struct nat_job {
+    struct e2_pkt p;
+    struct e2_flow_key k; /* of its first lookup, in table t */
+    uint32_t h;
+    struct e2_flowtab *t;
+    int pr;
+    bool out, in, error; /* error: an ICMP error, translated without prefetching */
+    enum nat_verdict v;
+};
+
+/* Parse and sort a packet; false when its verdict (v) is known already. */
+static bool classify(struct nat *n, struct nat_job *j, uint8_t *frame, uint32_t len)
+{
+    enum e2_pkt_status status = e2_pkt_parse(frame, len, &j->p);
+    n->st.status[status]++;
+    j->t = NULL;
+    j->error = false;
+    if (status == E2_PKT_NOT_IPV4) return j->v = other(n), false;
+    if (status != E2_PKT_OK) return j->v = drop(n, NAT_DROP_MALFORMED), false;
+    j->out = is_inside(n, j->p.src_ip);
+    j->in = is_public(n, j->p.dst_ip);
+    if (!j->out && !j->in) return j->v = other(n), false;
+    if (j->p.frag_off) return j->v = drop(n, NAT_DROP_FRAGMENT), false;
+    j->pr = nat_proto_index(j->p.proto);
+    if (j->pr < 0) return j->v = drop(n, NAT_DROP_PROTO), false;
+    if (j->pr == NAT_ICMP && e2_icmp_is_error(j->p.icmp_type)) {
+        if (j->out && j->in) return j->v = drop(n, NAT_DROP_ICMP_TYPE), false; /* not hairpinned */
+        return j->error = true;
+    }
+    if (j->out && j->in && !n->conf.hairpin) return j->v = drop(n, NAT_DROP_HAIRPIN), false;
+    e2_flow_key_of(&j->p, &j->k);
+    j->h = e2_flow_hash(&j->k);
+    j->t = j->out ? n->sess_out : n->sess_in;
+    e2_flowtab_prefetch(j->t, j->h);
+    return true;
+}
+
+static enum nat_verdict translate(struct nat *n, struct nat_job *j, uint64_t now)
+{
+    if (j->error) return translate_icmp_error(n, &j->p, j->out, now);
+    if (j->out && translate_out(n, &j->p, j->pr, &j->k, j->h, now) == NAT_DROP) return NAT_DROP;
+    if (!j->in) return NAT_FORWARD;
+    if (j->out) { /* hairpinned: inbound as it now is */
+        e2_flow_key_of(&j->p, &j->k);
+        j->h = e2_flow_hash(&j->k);
+    }
+    enum nat_verdict v = translate_in(n, &j->p, j->pr, &j->k, j->h, now);
+    if (j->out && v == NAT_FORWARD) n->st.hairpinned++;
+    return v;
+}
+
+void nat_process_burst(struct nat *n, uint8_t *const *frames, const uint32_t *lens, unsigned count,
+                       enum nat_verdict *verdicts, uint64_t now)
+{
+    struct nat_job jobs[NAT_BURST];
+    for (unsigned base = 0; base < count; base += NAT_BURST) {
+        unsigned m = count - base < NAT_BURST ? count - base : NAT_BURST;
+        bool todo[NAT_BURST];
+        for (unsigned i = 0; i < m; i++)
+            todo[i] = classify(n, &jobs[i], frames[base + i], lens[base + i]);
+        for (unsigned i = 0; i < m; i++)
+            if (jobs[i].t) e2_flowtab_prefetch_entries(jobs[i].t, jobs[i].h);
+        for (unsigned i = 0; i < m; i++)
+            verdicts[base + i] = todo[i] ? translate(n, &jobs[i], now) : jobs[i].v;
+    }
+}
+
 enum nat_verdict nat_process(struct nat *n, uint8_t *frame, uint32_t len, uint64_t now)
 {
-    struct e2_pkt p;
-    enum e2_pkt_status status = e2_pkt_parse(frame, len, &p);
-    n->st.status[status]++;
-    if (status == E2_PKT_NOT_IPV4) return other(n);
-    if (status != E2_PKT_OK) return drop(n, NAT_DROP_MALFORMED);
-    bool out = is_inside(n, p.src_ip), in = is_public(n, p.dst_ip);
-    if (!out && !in) return other(n);
-    if (p.frag_off) return drop(n, NAT_DROP_FRAGMENT);
-    int pr = nat_proto_index(p.proto);
-    if (pr < 0) return drop(n, NAT_DROP_PROTO);
-    if (pr == NAT_ICMP && e2_icmp_is_error(p.icmp_type)) {
-        if (out && in) return drop(n, NAT_DROP_ICMP_TYPE); /* errors are not hairpinned */
-        return translate_icmp_error(n, &p, out, now);
-    }
-    if (out && in && !n->conf.hairpin) return drop(n, NAT_DROP_HAIRPIN);
-    if (out && translate_out(n, &p, pr, now) == NAT_DROP) return NAT_DROP;
-    if (!in) return NAT_FORWARD;
-    enum nat_verdict v = translate_in(n, &p, pr, now);
-    if (out && v == NAT_FORWARD) n->st.hairpinned++;
+    enum nat_verdict v;
+    nat_process_burst(n, &frame, &len, 1, &v, now);
     return v;
 }
 
