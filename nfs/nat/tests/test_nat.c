@@ -48,8 +48,9 @@ static void assert_checksums(void)
     assert_int_equal(e2_get16(l4 + at), e2_l4_csum(l4, p.l4_len, p.proto, p.src_ip, p.dst_ip));
 }
 
-static enum nat_verdict send(struct nat *n, uint8_t proto, uint32_t src, uint16_t sport,
-                             uint32_t dst, uint16_t dport, uint8_t flags, uint64_t now)
+/* A frame into @buf (ICMP: @sport is the identifier, @dport the type); its length. */
+static uint32_t build(uint8_t *buf, uint8_t proto, uint32_t src, uint16_t sport, uint32_t dst,
+                      uint16_t dport, uint8_t flags)
 {
     struct frame_spec s = {.proto = proto,
                            .src = src,
@@ -59,7 +60,14 @@ static enum nat_verdict send(struct nat *n, uint8_t proto, uint32_t src, uint16_
                            .tcp_flags = flags,
                            .icmp_type = proto == 1 ? (uint8_t)dport : 0,
                            .payload = 12};
-    flen = frame_build(f, &s);
+    return frame_build(buf, &s);
+}
+
+/* Build the frame into f and give it to the NAT. */
+static enum nat_verdict send(struct nat *n, uint8_t proto, uint32_t src, uint16_t sport,
+                             uint32_t dst, uint16_t dport, uint8_t flags, uint64_t now)
+{
+    flen = build(f, proto, src, sport, dst, dport, flags);
     return nat_process(n, f, flen, now);
 }
 
@@ -485,6 +493,41 @@ static void full_tables_evict_consistently(void **state)
     nat_free(n);
 }
 
+static void a_burst_is_the_same_as_one_by_one(void **state)
+{
+    (void)state;
+    struct nat *one = make("filtering endpoint-independent\n");
+    struct nat *burst = make("filtering endpoint-independent\n");
+    enum { N = 75 }; /* more than one NAT_BURST, not a multiple */
+    static uint8_t a[N][1600], b[N][1600];
+    uint8_t *frames[N];
+    uint32_t lens[N];
+    enum nat_verdict want[N], got[N];
+    for (unsigned i = 0; i < N; i++) {
+        uint16_t port = (uint16_t)(3000 + i - i % 5);
+        switch (i % 5) { /* out; its reply and a hairpin to it, in the same burst; unsolicited */
+        case 0: lens[i] = build(a[i], 17, IN1, port, DNS, 53, 0); break;
+        case 1: lens[i] = build(a[i], 17, DNS, 53, PUB, port, 0); break;
+        case 2: lens[i] = build(a[i], 17, IN2, 9, PUB, port, 0); break;
+        case 3: lens[i] = build(a[i], 6, DNS, 1, PUB, 4444, E2_TCP_SYN); break;
+        default: /* truncated */ build(a[i], 6, IN2, 1, DNS, 2, E2_TCP_SYN); lens[i] = 40;
+        }
+        memcpy(b[i], a[i], sizeof(a[i]));
+        frames[i] = b[i];
+        want[i] = nat_process(one, a[i], lens[i], 0);
+    }
+    nat_process_burst(burst, frames, lens, N, got, 0);
+    for (unsigned i = 0; i < N; i++) {
+        assert_int_equal(got[i], want[i]);
+        assert_memory_equal(a[i], b[i], lens[i]);
+    }
+    assert_memory_equal(nat_stats(one), nat_stats(burst), sizeof(struct nat_stats));
+    assert_int_equal(nat_stats(one)->hairpinned, N / 5);
+    assert_int_equal(nat_stats(one)->translated_in[NAT_UDP], 2 * N / 5);
+    nat_free(one);
+    nat_free(burst);
+}
+
 static void mappings_listing_filters_and_limits(void **state)
 {
     (void)state;
@@ -618,6 +661,7 @@ int main(void)
         cmocka_unit_test(hairpinning),
         cmocka_unit_test(other_traffic_and_malformed_frames),
         cmocka_unit_test(full_tables_evict_consistently),
+        cmocka_unit_test(a_burst_is_the_same_as_one_by_one),
         cmocka_unit_test(mappings_listing_filters_and_limits),
         cmocka_unit_test(reconfiguration),
         cmocka_unit_test(config_errors_name_file_and_line),
