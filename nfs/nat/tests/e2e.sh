@@ -53,6 +53,28 @@ fail() {
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 in_ns() { ip netns exec "$1" "${@:2}"; }
 
+# A connected UDP socket in namespace $1, bound to $2 port $3 (0: any), sends
+# to $4 (IP:PORT); prints what came back: answered, refused (ECONNREFUSED:
+# an ICMP port unreachable reached the socket) or timeout.
+udp_probe() {
+  in_ns "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.bind((sys.argv[1], int(sys.argv[2])))
+ip, port = sys.argv[3].split(":")
+s.connect((ip, int(port)))
+s.send(b"anyone?")
+try:
+    s.recv(2048)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+' "$2" "$3" "$4"
+}
+
 # A host namespace $1 with interface "eth0" ($3) whose peer $2 stays here for e2d.
 host() {
   local ns=$1 peer=$2 addr=$3
@@ -155,40 +177,13 @@ in_ns "$nsi" ping -c 3 -i 0.2 -W 5 198.51.100.10 >"$dir/ping.log" || { cat "$dir
 echo "  $(grep 'packets transmitted' "$dir/ping.log")"
 
 echo "== 4. UDP to a closed port: a translated port unreachable"
-err=$(in_ns "$nsi" python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(10)
-s.connect(("198.51.100.10", 9))
-s.send(b"anyone?")
-try:
-    s.recv(2048)
-    print("answered")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("timeout")
-')
+err=$(udp_probe "$nsi" 10.12.30.2 0 198.51.100.10:9)
 [ "$err" = refused ] || fail "the client's connected UDP socket got '$err', not ECONNREFUSED"
 echo "  the client's socket got ECONNREFUSED"
 # and the other way: the server writes to the client's (still mapped) UDP
 # endpoint, whose socket is gone; the client's port unreachable goes out
 # translated and the server's connected socket is refused in turn
-err=$(in_ns "$nso" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(10)
-s.bind(("198.51.100.10", 9999))
-s.connect((sys.argv[1].split(":")[0], int(sys.argv[1].split(":")[1])))
-s.send(b"still there?")
-try:
-    s.recv(2048)
-    print("answered")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("timeout")
-' "$ext2")
+err=$(udp_probe "$nso" 198.51.100.10 9999 "$ext2")
 [ "$err" = refused ] || fail "the server's connected UDP socket got '$err', not ECONNREFUSED"
 echo "  ... and from inside: the server's socket got ECONNREFUSED"
 # address-dependent filtering: another outside address may not use the mapping
