@@ -256,7 +256,7 @@ const char *nat_tcp_state_name(uint8_t tcp)
     return "established";
 }
 
-/* ICMP queries go out as requests and come back as replies (RFC 5508 §3). */
+/* ICMP queries go out as requests and come back as replies (RFC 5508). */
 static bool icmp_query_ok(uint8_t type, bool out)
 {
     return out ? type == 8 || type == 13 : type == 0 || type == 14;
@@ -339,13 +339,13 @@ static enum nat_verdict translate_in(struct nat *n, struct e2_pkt *p, int pr,
 }
 
 /*
- * An ICMP error about a datagram the NAT translated (RFC 5508 §4.2): from
+ * An ICMP error about a datagram the NAT translated (RFC 5508): from
  * outside it quotes an outbound datagram (inner source external), from
  * inside an inbound one (inner destination internal). The quoted endpoint
  * and the outer address facing the NAT are translated back, the inner IP
  * and L4 checksums patched, and the outer ICMP checksum patched for what
- * changed in the quote. Errors never refresh sessions (REQ-? of §4.2: the
- * NAT must not trust them for that).
+ * changed in the quote. An error whose ICMP checksum or quoted IP header
+ * checksum is wrong is dropped; errors never refresh sessions.
  */
 static enum nat_verdict translate_icmp_error(struct nat *n, struct e2_pkt *p, bool out,
                                              uint64_t now)
@@ -354,6 +354,9 @@ static enum nat_verdict translate_icmp_error(struct nat *n, struct e2_pkt *p, bo
     if (e2_pkt_parse_quoted(p, &q) != E2_PKT_OK || q.frag_off || nat_proto_index(q.proto) < 0 ||
         (q.proto == PROTO_ICMP && !e2_icmp_is_query(q.icmp_type)))
         return drop(n, NAT_DROP_ICMP_QUOTE);
+    const uint8_t *icmp = p->frame + p->l4_off, *quote = q.frame + q.l3_off;
+    if (e2_csum_fold(e2_csum_add(0, icmp, p->l4_len)) || e2_csum_fold(e2_csum_add(0, quote, q.ihl)))
+        return drop(n, NAT_DROP_ICMP_CHECKSUM); /* a sum over a right checksum is -0 */
     struct e2_flow_key k, rk;
     e2_flow_key_of(&q, &k);
     rk = e2_flow_key_reverse(&k);
@@ -366,7 +369,7 @@ static enum nat_verdict translate_icmp_error(struct nat *n, struct e2_pkt *p, bo
     }
     if (!so || now >= so->expires) return drop(n, NAT_DROP_ICMP_UNMATCHED);
     const struct nat_session *s = NAT_DATA(so, struct nat_session);
-    uint8_t *quote = q.frame + q.l3_off, before[60 + 20];
+    uint8_t before[60 + 20];
     size_t len = q.ihl + (q.l4_len < 20 ? q.l4_len : 20u); /* the words a rewrite touches */
     memcpy(before, quote, len);
     if (out) {

@@ -96,6 +96,7 @@ enum nat_drop {
     NAT_DROP_ICMP_TYPE,      /**< an ICMP message this direction does not translate */
     NAT_DROP_ICMP_QUOTE,     /**< an ICMP error quoting nothing usable */
     NAT_DROP_ICMP_UNMATCHED, /**< an ICMP error about no session of ours */
+    NAT_DROP_ICMP_CHECKSUM,  /**< an ICMP error with a wrong ICMP or quoted IP checksum */
     NAT_DROP_HAIRPIN,        /**< inside to a public address with hairpinning off */
     NAT_DROP_OTHER,          /**< neither outbound nor inbound, "other drop" */
     NAT_DROP_COUNT,

@@ -2,7 +2,7 @@
  * The NAT's configuration file (e2_conf format: one statement per line,
  * FILE:LINE errors). Timeouts below what the RFCs allow are refused rather
  * than silently raised: RFC 4787 REQ-5 (UDP >= 2 min), RFC 5382 REQ-5 (TCP
- * established >= 2 h 4 min, transitory >= 4 min), RFC 5508 REQ-1 (ICMP
+ * established >= 2 h 4 min, transitory >= 4 min), RFC 5508 (ICMP
  * query >= 60 s).
  */
 #include <errno.h>
@@ -99,7 +99,7 @@ static int on_timeout(struct nat_conf *c, const struct e2_conf_line *l, struct e
         [NAT_TO_UDP] = {"udp", "RFC 4787 REQ-5", 120},
         [NAT_TO_TCP_EST] = {"tcp-established", "RFC 5382 REQ-5", 7440},
         [NAT_TO_TCP_TRANS] = {"tcp-transitory", "RFC 5382 REQ-5", 240},
-        [NAT_TO_ICMP] = {"icmp", "RFC 5508 REQ-1", 60},
+        [NAT_TO_ICMP] = {"icmp", "RFC 5508", 60},
     };
     if (l->argc != 3)
         return e2_err_set(err, EINVAL,

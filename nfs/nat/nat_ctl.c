@@ -13,12 +13,19 @@
 const char *nat_drop_name(enum nat_drop d)
 {
     static const char *const names[NAT_DROP_COUNT] = {
-        [NAT_DROP_MALFORMED] = "malformed",     [NAT_DROP_FRAGMENT] = "fragment",
-        [NAT_DROP_PROTO] = "unsupported_proto", [NAT_DROP_NO_SESSION] = "no_session",
-        [NAT_DROP_NO_MAPPING] = "no_mapping",   [NAT_DROP_FILTERED] = "filtered",
-        [NAT_DROP_POOL] = "pool_exhausted",     [NAT_DROP_ICMP_TYPE] = "icmp_type",
-        [NAT_DROP_ICMP_QUOTE] = "icmp_quote",   [NAT_DROP_ICMP_UNMATCHED] = "icmp_unmatched",
-        [NAT_DROP_HAIRPIN] = "hairpin_off",     [NAT_DROP_OTHER] = "other",
+        [NAT_DROP_MALFORMED] = "malformed",
+        [NAT_DROP_FRAGMENT] = "fragment",
+        [NAT_DROP_PROTO] = "unsupported_proto",
+        [NAT_DROP_NO_SESSION] = "no_session",
+        [NAT_DROP_NO_MAPPING] = "no_mapping",
+        [NAT_DROP_FILTERED] = "filtered",
+        [NAT_DROP_POOL] = "pool_exhausted",
+        [NAT_DROP_ICMP_TYPE] = "icmp_type",
+        [NAT_DROP_ICMP_QUOTE] = "icmp_quote",
+        [NAT_DROP_ICMP_UNMATCHED] = "icmp_unmatched",
+        [NAT_DROP_ICMP_CHECKSUM] = "icmp_checksum",
+        [NAT_DROP_HAIRPIN] = "hairpin_off",
+        [NAT_DROP_OTHER] = "other",
     };
     return (unsigned)d < NAT_DROP_COUNT ? names[d] : "unknown";
 }

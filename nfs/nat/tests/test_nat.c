@@ -378,6 +378,19 @@ static void icmp_errors_from_outside(void **state)
     wrap_in_error(3, 3, DNS, PUB, 28);
     assert_int_equal(nat_process(n, f, flen, S), NAT_DROP);
     assert_int_equal(nat_stats(n)->drops[NAT_DROP_ICMP_UNMATCHED], 1);
+    /* a wrong ICMP checksum, or a wrong quoted IP header checksum (the ICMP one right) */
+    send(n, 17, IN1, 7000, DNS, 53, 0, 0);
+    wrap_in_error(3, 3, DNS, PUB, 28);
+    f[34 + 2] ^= 1;
+    assert_int_equal(nat_process(n, f, flen, S), NAT_DROP);
+    send(n, 17, IN1, 7000, DNS, 53, 0, 0);
+    f[14 + 10] ^= 1;
+    wrap_in_error(3, 3, DNS, PUB, 28);
+    assert_int_equal(nat_process(n, f, flen, S), NAT_DROP);
+    assert_int_equal(nat_stats(n)->drops[NAT_DROP_ICMP_CHECKSUM], 2);
+    send(n, 17, IN1, 7000, DNS, 53, 0, 0); /* and right, it passes */
+    wrap_in_error(3, 3, DNS, PUB, 28);
+    assert_int_equal(nat_process(n, f, flen, S), NAT_FORWARD);
     /* an error quoting too little is dropped */
     wrap_in_error(3, 3, DNS, PUB, 0);
     assert_int_equal(nat_process(n, f, flen, S), NAT_DROP);
