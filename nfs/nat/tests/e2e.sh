@@ -18,7 +18,9 @@
 #      a datagram from another outside address to that endpoint is filtered;
 #   5. the NAT's mapping list shows those flows, and its counters add up:
 #      every packet it received is translated, passed or dropped by reason,
-#      and as many left as were not dropped.
+#      and as many left as were not dropped;
+#   6. a reload with a bad line is refused (FILE:LINE) and traffic goes on;
+#      a good one switches filtering, keeping the mappings.
 # Usage: e2e.sh E2D E2CTL E2NF-NAT      (root, hugepages)
 set -euo pipefail
 E2D=$1 E2CTL=$2 NAT=$3
@@ -239,4 +241,19 @@ assert rx == accounted, (rx, accounted)
 assert tx == rx - drops, (tx, rx, drops)
 assert sum(nat['status'].values()) == rx
 PY
+
+echo "== 6. reloads: a bad file is refused and the NAT keeps working; a good one applies"
+cp "$dir/nat.conf" "$dir/nat.good"
+echo "timeout udp 30s" >>"$dir/nat.conf"
+out=$("$E2CTL" nf -s "$ctl" reload 2>&1) && fail "a UDP timeout of 30s was accepted"
+grep -q "nat.conf:6: timeout udp 30s: RFC 4787 REQ-5" <<<"$out" || fail "unclear refusal: $out"
+in_ns "$nsi" ping -c 1 -W 5 198.51.100.10 >/dev/null || fail "no ping after a refused reload"
+sed 's/^filtering address-dependent/filtering endpoint-independent/' "$dir/nat.good" >"$dir/nat.conf"
+"$E2CTL" nf -s "$ctl" reload >/dev/null || fail "a good reload was refused"
+r=$(udp_probe "$nso" 198.51.100.11 9999 "$ext2") # the filtered sender now gets through
+[ "$r" = refused ] || fail "after reloading endpoint-independent filtering, 198.51.100.11 got '$r'"
+r=$("$E2CTL" nf -s "$ctl" stats | json "d['nf']['flushes'], d['nf']['mappings']['active'] >= 4")
+[ "$r" = "0 True" ] || fail "the reload lost state: (flushes, mappings kept) = $r"
+echo "  '$out'"
+echo "  ping still works; endpoint-independent filtering applies to the mappings already there"
 echo "PASS"
