@@ -13,7 +13,7 @@ PACKAGES=(
   # control plane and descriptions
   libjansson-dev libyaml-dev libpcap-dev libbdd-dev libglpk-dev
   # testbed: namespaces, captures, traffic checks
-  iproute2 tcpdump ethtool iputils-ping procps kmod python3 nftables
+  iproute2 tcpdump ethtool iputils-ping procps kmod python3 nftables curl
 )
 
 want_huge=1
