@@ -31,15 +31,15 @@ ns=e2nf-$name
 # End the processes left in namespace $1, by their ids: TERM, then KILL.
 stop_inside() {
   local pids i
-  pids=$(ip netns pids "$1" 2>/dev/null) || return 0
-  [ -n "$pids" ] || return 0
-  kill -TERM $pids 2>/dev/null || true
+  mapfile -t pids < <(ip netns pids "$1" 2>/dev/null)
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
-    pids=$(ip netns pids "$1" 2>/dev/null)
-    [ -n "$pids" ] || return 0
+    mapfile -t pids < <(ip netns pids "$1" 2>/dev/null)
+    [ ${#pids[@]} -gt 0 ] || return 0
     sleep 0.1
   done
-  kill -KILL $pids 2>/dev/null || true
+  kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 case "$cmd" in
   up)

@@ -2,9 +2,10 @@
 # The E2 web proxy/cache: Squid in interception mode as a legacy NF.
 #
 #   proxy.sh up NAME --addr IP [--gw-mac MAC] [--port N] [--allow PREFIX]...
-#               [--state DIR] [--cache-mb N] [--mem-mb N] [--conf FILE]
-#               [--xdp] [--wait SECONDS]
+#               [--dns IP]... [--hosts FILE] [--state DIR] [--cache-mb N]
+#               [--mem-mb N] [--conf FILE] [--xdp] [--wait SECONDS]
 #   proxy.sh down NAME [--state DIR] [--purge]
+#   proxy.sh stats NAME
 #
 # up makes namespace e2nf-NAME with scripts/legacy-nf.sh --routed, gives
 # "in" the proxy's address IP, routes everything out of "out" to e2d (the
@@ -12,11 +13,15 @@
 # arriving on "in" to Squid's intercept port, starts Squid there with its
 # cache, logs and pid file under the state folder, waits until it listens,
 # and prints e2d's port lines. down stops Squid, removes the namespace and
-# its veths, and with --purge the state folder too. See README.md.
+# its veths, and with --purge the state folder too. stats prints the
+# proxy's counters, one "name value" a line. See README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 legacy=$here/../../scripts/legacy-nf.sh
-usage() { sed -n '2,15p' "$0"; exit "${1:-0}"; }
+usage() {
+  if [ "${1:-0}" -eq 0 ]; then sed -n '2,17p' "$0"; else sed -n '4,8s/^#   //p' "$0" >&2; fi
+  exit "${1:-0}"
+}
 die() { echo "proxy.sh: $*" >&2; exit 1; }
 
 [ $# -ge 2 ] || usage 2
@@ -25,7 +30,7 @@ shift 2
 ns=e2nf-$name
 
 # Defaults; the options below override them.
-addr="" gw_mac=02:e2:00:00:00:01 port=3129 allow=() state=/tmp/e2nf-proxy-$name
+addr="" gw_mac=02:e2:00:00:00:01 port=3129 allow=() dns=() hosts=/etc/hosts state=/tmp/e2nf-proxy-$name
 cache_mb=256 mem_mb=64 conf=$here/squid.conf xdp=() wait_s=120 purge=0
 
 parse_options() {
@@ -35,6 +40,8 @@ parse_options() {
       --gw-mac) gw_mac=${2:?}; shift ;;
       --port) port=${2:?}; shift ;;
       --allow) allow+=("${2:?}"); shift ;;
+      --dns) dns+=("${2:?}"); shift ;;
+      --hosts) hosts=${2:?}; shift ;;
       --state) state=${2:?}; shift ;;
       --cache-mb) cache_mb=${2:?}; shift ;;
       --mem-mb) mem_mb=${2:?}; shift ;;
@@ -53,18 +60,28 @@ check_up_options() {
   [[ "$addr" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] || die "--addr wants an IPv4 address, got '$addr'"
   [[ "$gw_mac" =~ ^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$ ]] || die "--gw-mac wants a MAC address, got '$gw_mac'"
   for n in port cache_mb mem_mb wait_s; do
-    [[ "${!n}" =~ ^[0-9]+$ ]] && [ "${!n}" -gt 0 ] || die "--${n//_/-} wants a positive number, got '${!n}'"
+    if ! [[ "${!n}" =~ ^[0-9]+$ ]] || [ "${!n}" -eq 0 ]; then
+      die "--${n//_/-} wants a positive number, got '${!n}'"
+    fi
   done
-  [ "$port" -lt 65536 ] && [ "$port" -ne 80 ] && [ "$port" -ne 3128 ] ||
+  if [ "$port" -ge 65536 ] || [ "$port" -eq 80 ] || [ "$port" -eq 3128 ]; then
     die "--port must be a free TCP port other than 80 and 3128, got $port"
+  fi
   [ -r "$conf" ] || die "cannot read the configuration template '$conf'"
   [ ${#allow[@]} -gt 0 ] || allow=(all)
+  # No resolver: queries go to loopback, where none answers; give up fast.
+  dns_timeout="30 seconds" dns_retry="5 seconds"
+  [ ${#dns[@]} -gt 0 ] || dns=(127.0.0.1) dns_timeout="1 second" dns_retry="1 second"
+  [ -r "$hosts" ] || die "cannot read the hosts file '$hosts'"
   command -v squid >/dev/null || die "squid is missing (scripts/deps.sh installs it)"
   command -v nft >/dev/null || die "nft is missing (scripts/deps.sh installs nftables)"
 }
 
 # Squid's service name keys its shared memory and its -k signals: one per NF.
 service() { echo "e2proxy${name//[^A-Za-z0-9]/}"; }
+
+# The first errors in a Squid log: FATAL, ERROR, or FILE(LINE): complaints.
+squid_errors() { grep -m3 -E 'FATAL|ERROR|\([0-9]+\): ' "$1" | sed 's/^[0-9/]* [0-9:]*| //'; }
 
 squid_pid() {
   local pid
@@ -80,10 +97,12 @@ make_state() {
   runuser -u proxy -- test -w "$state/cache" ||
     die "user proxy cannot write $state/cache: make the folders above it searchable (chmod o+x)"
   sed -e "s|@NAME@|$name|g; s|@STATE@|$state|g; s|@PORT@|$port|g" \
-    -e "s|@ALLOW@|${allow[*]}|g; s|@CACHE_MB@|$cache_mb|g; s|@MEM_MB@|$mem_mb|g" \
+    -e "s|@ALLOW@|${allow[*]}|g; s|@DNS@|${dns[*]}|g; s|@DNS_TIMEOUT@|$dns_timeout|g" \
+    -e "s|@DNS_RETRY@|$dns_retry|g; s|@HOSTS@|$hosts|g" \
+    -e "s|@CACHE_MB@|$cache_mb|g; s|@MEM_MB@|$mem_mb|g" \
     "$conf" >"$state/squid.conf"
   squid -k parse -f "$state/squid.conf" -n "$(service)" >"$state/log/parse.log" 2>&1 ||
-    die "squid refused $state/squid.conf: $(grep -m3 -E 'FATAL|ERROR' "$state/log/parse.log")"
+    die "squid refused its configuration: $(squid_errors "$state/log/parse.log")"
 }
 
 # Addresses, routes and the interception rules inside the namespace.
@@ -113,7 +132,7 @@ NFT
 start_squid() {
   local x="ip netns exec $ns" i
   [ -d "$state/cache/00" ] || $x squid -z -N -f "$state/squid.conf" -n "$(service)" >>"$state/log/parse.log" 2>&1 ||
-    die "squid -z could not make the cache: see $state/log/cache.log"
+    die "squid -z could not make the cache: $(squid_errors "$state/log/parse.log")"
   $x squid -f "$state/squid.conf" -n "$(service)"
   for ((i = 0; i < wait_s * 10; i++)); do
     if squid_pid >/dev/null && [ -n "$($x ss -Hltn "sport = :$port")" ]; then
@@ -121,8 +140,7 @@ start_squid() {
     fi
     sleep 0.1
   done
-  tail -n 20 "$state/log/cache.log" >&2 || true
-  die "squid did not listen on port $port within ${wait_s}s"
+  die "squid did not listen on port $port within ${wait_s}s: $(squid_errors "$state/log/cache.log")"
 }
 
 stop_squid() {
@@ -139,7 +157,7 @@ stop_squid() {
 up() {
   check_up_options
   [ "$(id -u)" -eq 0 ] || die "run as root (namespaces, nftables)"
-  ! ip netns list | grep -qw "$ns" || die "namespace $ns exists already (proxy.sh down $name)"
+  [ ! -e "/run/netns/$ns" ] || die "namespace $ns exists already (proxy.sh down $name)"
   make_state
   "$legacy" up "$name" --routed "${xdp[@]}" >"$state/ports.conf"
   trap down EXIT
@@ -157,9 +175,24 @@ down() {
   if [ "$purge" -eq 1 ]; then rm -rf "$state"; fi
 }
 
+# Counters: nftables' (connections intercepted, direct connections to the
+# intercept port refused) and Squid's cache manager's (HTTP requests, hits,
+# errors and kilobytes to clients; requests and kilobytes from servers).
+stats() {
+  local x="ip netns exec $ns" chain counter
+  [ -e "/run/netns/$ns" ] || die "no proxy '$name' (no namespace $ns)"
+  while read -r chain counter; do
+    echo "$counter $($x nft list chain ip e2proxy "$chain" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')"
+  done <<<"prerouting intercepted_connections
+input direct_refused"
+  $x curl -sSf --max-time 10 http://127.0.0.1:3128/squid-internal-mgr/counters |
+    sed -n 's/^\(client_http\.[a-z_]*\|server\.http\.[a-z_]*\) = \([0-9]*\)$/\1 \2/p'
+}
+
 parse_options "$@"
 case "$cmd" in
   up) up ;;
   down) down ;;
+  stats) stats ;;
   *) usage 2 ;;
 esac

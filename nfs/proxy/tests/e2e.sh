@@ -10,7 +10,11 @@
 #   2. the second identical GET is served from the cache (the server still
 #      saw exactly one request, Squid logs a HIT), byte-identical;
 #   3. a connection to port 8080 bypasses the proxy (the server sees the
-#      client's own address, Squid logs nothing new, e2d's counters agree).
+#      client's own address, Squid logs nothing new, e2d's counters agree);
+#   4. by host name: a name the proxy can verify (its hosts file) is cached
+#      like the address; a Host header that does not resolve to the address
+#      connected to is served but never cached (Squid's defence against
+#      cache poisoning).
 # Usage: e2e.sh E2D E2CTL [af_packet|af_xdp]      (root; squid and nft)
 set -euo pipefail
 E2D=$1 E2CTL=$2 PMD=${3:-af_packet}
@@ -98,7 +102,8 @@ wait_for 30 listening || fail "the web server did not listen on ports 80 and 808
 
 xdp=()
 [ "$PMD" = af_xdp ] && xdp=(--xdp)
-"$top/nfs/proxy/proxy.sh" up "$pfx" --addr "$px_ip" --gw-mac "$gw_mac" --allow "$my_net" \
+echo "$sv_ip www.e2.test" >"$dir/hosts"
+"$top/nfs/proxy/proxy.sh" up "$pfx" --addr "$px_ip" --gw-mac "$gw_mac" --allow "$my_net" --hosts "$dir/hosts" \
   --state "$state" --cache-mb 32 --mem-mb 16 --wait 150 "${xdp[@]}" >"$dir/proxy.conf" ||
   fail "proxy.sh up failed"
 px_mac=$(ip netns exec "e2nf-$pfx" cat /sys/class/net/in/address)
@@ -126,13 +131,16 @@ CONF
 wait_socket "$sock" 30 || fail "e2d did not start"
 echo "  $PMD ports; proxy $px_ip (in MAC $px_mac), client $cl_ip, server $sv_ip"
 
-get() { # get NAME URL: curl from the client, body to NAME.body, headers to NAME.hdr
+get() { # get NAME URL [CURL OPTION...]: from the client, body to NAME.body, headers to NAME.hdr
+  local name=$1 url=$2
+  shift 2
   ip netns exec "${pfx}cl" curl -sS --connect-timeout 10 --max-time 60 --retry 2 \
-    -o "$dir/$1.body" -D "$dir/$1.hdr" -w '%{http_code}' "$2"
+    -o "$dir/$name.body" -D "$dir/$name.hdr" -w '%{http_code}' "$@" "$url"
 }
 origin_lines() { grep -c "^$1 .*GET /object.bin" "$dir/origin.log" || true; }
-access_lines() { grep -c "GET http://$sv_ip/object.bin" "$state/log/access.log" || true; }
-access_has() { [ "$(access_lines)" -ge "$1" ]; }
+access_lines() { grep -c "GET http://${1:-$sv_ip}/object.bin" "$state/log/access.log" || true; }
+access_has() { [ "$(access_lines "${2:-}")" -ge "$1" ]; }
+access_code() { grep "GET http://$1/object.bin" "$state/log/access.log" | sed -n "$2p" | awk '{print $4}'; }
 
 echo "== 1. first GET: through the proxy, from the server"
 code=$(get first "http://$sv_ip/object.bin") || fail "curl through the proxy failed"
@@ -141,7 +149,7 @@ code=$(get first "http://$sv_ip/object.bin") || fail "curl through the proxy fai
 [ "$(origin_lines 80)" -eq 1 ] || fail "the server saw $(origin_lines 80) requests on port 80, not 1"
 grep -q "^80 $px_ip \"GET /object.bin" "$dir/origin.log" || fail "the request did not come from the proxy ($px_ip)"
 wait_for 20 access_has 1 || fail "Squid logged no request"
-first=$(grep "GET http://$sv_ip/object.bin" "$state/log/access.log" | awk '{print $4}')
+first=$(access_code "$sv_ip" 1)
 echo "$first" | grep -q MISS || fail "Squid's first log line is $first, not a MISS"
 echo "  200, sha256 matches; the server saw the proxy's address; Squid: $first"
 
@@ -151,11 +159,16 @@ code=$(get second "http://$sv_ip/object.bin") || fail "second curl through the p
 cmp -s "$dir/first.body" "$dir/second.body" || fail "second GET: the body differs from the first"
 [ "$(sha256sum <"$dir/second.body")" = "$want" ] || fail "second GET: the body differs from the server's file"
 wait_for 20 access_has 2 || fail "Squid logged no second request"
-second=$(grep "GET http://$sv_ip/object.bin" "$state/log/access.log" | sed -n 2p | awk '{print $4}')
+second=$(access_code "$sv_ip" 2)
 echo "$second" | grep -q HIT || fail "Squid's second log line is $second, not a HIT"
 grep -qi '^X-Cache: HIT' "$dir/second.hdr" || fail "the second answer has no 'X-Cache: HIT' header"
 [ "$(origin_lines 80)" -eq 1 ] || fail "the server saw $(origin_lines 80) requests on port 80, not exactly 1"
 echo "  200, byte-identical; the server still saw exactly 1 request; Squid: $second"
+"$top/nfs/proxy/proxy.sh" stats "$pfx" >"$dir/stats" || fail "proxy.sh stats failed"
+pstat() { awk -v k="$1" '$1 == k {print $2}' "$dir/stats"; }
+got="$(pstat intercepted_connections) $(pstat client_http.requests) $(pstat client_http.hits) $(pstat server.http.requests)"
+[ "$got" = "2 2 1 1" ] || fail "proxy.sh stats: (intercepted connections, requests, hits, server requests) = ($got), not (2 2 1 1)"
+echo "  proxy.sh stats: 2 connections intercepted, 2 requests, 1 hit, 1 request to the server"
 
 echo "== 3. port 8080 bypasses the proxy"
 before=$(count c2p)
@@ -167,6 +180,22 @@ grep -qi '^X-Cache' "$dir/direct.hdr" && fail "port 8080's answer went through S
 [ "$(access_lines)" -eq 2 ] || fail "Squid logged the port 8080 request"
 [ "$(count c2p)" -eq "$before" ] || fail "e2d sent port 8080 packets to the proxy"
 echo "  200, identical; the server saw the client's own address; nothing reached the proxy"
+
+echo "== 4. by host name: verified names are cached, forged Host headers are not"
+for host in www.e2.test www.forged.test; do
+  for n in 1 2; do
+    code=$(get "$host$n" "http://$host/object.bin" --resolve "$host:80:$sv_ip") || fail "curl http://$host failed"
+    [ "$code" = 200 ] || fail "GET http://$host answered $code"
+    [ "$(sha256sum <"$dir/$host$n.body")" = "$want" ] || fail "GET http://$host: the body differs"
+    wait_for 20 access_has "$n" "$host" || fail "Squid did not log GET http://$host"
+  done
+done
+got="$(access_code www.e2.test 1) $(access_code www.e2.test 2)"
+[[ "$got" =~ ^TCP_MISS/200\ TCP_(MEM_)?HIT/200$ ]] || fail "www.e2.test: Squid logged $got, not a MISS then a HIT"
+got="$(access_code www.forged.test 1) $(access_code www.forged.test 2)"
+[[ "$got" =~ ^TCP_MISS/200\ TCP_MISS/200$ ]] || fail "www.forged.test: Squid logged $got, not two MISSes"
+[ "$(origin_lines 80)" -eq 4 ] || fail "the server saw $(origin_lines 80) requests on port 80, not 4"
+echo "  www.e2.test (in the proxy's hosts file): MISS then HIT; www.forged.test: MISS twice; the server saw 4 in all"
 
 c2p=$(count c2p) p2c=$(count p2c) p2s=$(count p2s) s2p=$(count s2p) c2s=$(count c2s) s2c=$(count s2c)
 echo "  e2d packets: client->proxy $c2p, proxy->client $p2c, proxy->server $p2s, server->proxy $s2p," \
