@@ -4,13 +4,14 @@
 # A legacy NF lives in its own network namespace between two interfaces,
 # "in" and "out". Each is one end of a veth pair whose other end stays with
 # e2d, which drives it as a port (AF_PACKET, or AF_XDP with --xdp). By
-# default the namespace bridges in and out, so the NF is a transparent
-# bump in the wire that nftables (bridge family) or any packet socket
-# program can filter; --routed leaves the interfaces unbridged for NFs that
-# route or proxy (give them addresses yourself). Transmit checksum offload
-# is off inside, so what the NF itself sends (a proxy's TCP, a reset)
-# leaves with full checksums: e2d's packet sockets would otherwise get
-# frames whose checksum the kernel never finished.
+# default the namespace bridges in and out without MAC learning (a frame
+# entering one leaves by the other, whichever direction of a conversation
+# it belongs to), so the NF is a transparent bump in the wire that nftables
+# (bridge family) or any packet socket program can filter; --routed leaves
+# the interfaces unbridged for NFs that route or proxy (give them addresses
+# yourself). Transmit checksum offload is off inside, so what the NF itself
+# sends (a proxy's TCP, a reset) leaves with full checksums: e2d's packet
+# sockets would otherwise get frames whose checksum the kernel never finished.
 #
 #   scripts/legacy-nf.sh up NAME [--routed] [--xdp]   create, print e2d's config lines
 #   scripts/legacy-nf.sh down NAME                     stop what runs inside, remove everything
@@ -21,7 +22,7 @@
 #
 # NAME is up to 8 characters; e2d's interfaces are NAME-i and NAME-o.
 set -euo pipefail
-usage() { sed -n '2,22p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "$0"; exit "${1:-0}"; }
 [ $# -ge 2 ] || usage 2
 cmd=$1 name=$2
 shift 2
@@ -70,8 +71,12 @@ case "$cmd" in
     if [ "$routed" -eq 0 ]; then
       ip netns exec "$ns" ip link add br0 type bridge mcast_snooping 0
       ip netns exec "$ns" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1 2>/dev/null || true
-      ip netns exec "$ns" ip link set in master br0
-      ip netns exec "$ns" ip link set out master br0
+      # No MAC learning: what enters one side leaves by the other, whatever
+      # its addresses (both directions of a conversation may enter "in").
+      for side in in out; do
+        ip netns exec "$ns" ip link set "$side" master br0
+        ip netns exec "$ns" ip link set "$side" type bridge_slave learning off
+      done
       ip netns exec "$ns" ip link set br0 up
     fi
     if [ "$pmd" = af_xdp ]; then

@@ -108,8 +108,11 @@ make_state() {
 # Addresses, routes and the interception rules inside the namespace.
 configure_namespace() {
   local x="ip netns exec $ns"
-  # Packets arrive on "in" and leave by "out": no reverse-path check.
+  # Packets arrive on "in" and leave by "out": no reverse-path check. Not a
+  # router: what is neither intercepted nor for IP is dropped, whatever the
+  # host's defaults that a new namespace may inherit.
   for i in all default in out; do $x sysctl -qw "net.ipv4.conf.$i.rp_filter=0"; done
+  $x sysctl -qw net.ipv4.ip_forward=0
   $x ip addr add "$addr/32" dev in
   # e2d is the next hop for everything: a permanent neighbour, no ARP.
   $x ip neigh replace 169.254.0.1 lladdr "$gw_mac" dev out nud permanent
