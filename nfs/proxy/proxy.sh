@@ -89,6 +89,9 @@ squid_pid() {
   kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
+# A value made literal for the replacement side of sed's s|...|...|.
+esc() { printf '%s' "$1" | sed 's/[|&\\]/\\&/g'; }
+
 # The state folder: cache and log folders the proxy user owns, and the
 # configuration rendered from the template.
 make_state() {
@@ -96,9 +99,9 @@ make_state() {
   chown proxy:proxy "$state/cache" "$state/log"
   runuser -u proxy -- test -w "$state/cache" ||
     die "user proxy cannot write $state/cache: make the folders above it searchable (chmod o+x)"
-  sed -e "s|@NAME@|$name|g; s|@STATE@|$state|g; s|@PORT@|$port|g" \
-    -e "s|@ALLOW@|${allow[*]}|g; s|@DNS@|${dns[*]}|g; s|@DNS_TIMEOUT@|$dns_timeout|g" \
-    -e "s|@DNS_RETRY@|$dns_retry|g; s|@HOSTS@|$hosts|g" \
+  sed -e "s|@NAME@|$(esc "$name")|g; s|@STATE@|$(esc "$state")|g; s|@PORT@|$port|g" \
+    -e "s|@ALLOW@|$(esc "${allow[*]}")|g; s|@DNS@|$(esc "${dns[*]}")|g" \
+    -e "s|@DNS_TIMEOUT@|$dns_timeout|g; s|@DNS_RETRY@|$dns_retry|g; s|@HOSTS@|$(esc "$hosts")|g" \
     -e "s|@CACHE_MB@|$cache_mb|g; s|@MEM_MB@|$mem_mb|g" \
     "$conf" >"$state/squid.conf"
   squid -k parse -f "$state/squid.conf" -n "$(service)" >"$state/log/parse.log" 2>&1 ||

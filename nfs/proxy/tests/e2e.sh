@@ -80,15 +80,6 @@ vdev() {
   fi
 }
 count() { stat "$sock" "$1" packets; }
-wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
-  local limit=$1 i
-  shift
-  for ((i = 0; i < limit * 10; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 echo "== the client, the web server, the proxy and e2d"
 host_ns cl "$cl_mac" "$cl_ip" 10.12.30.1
