@@ -14,6 +14,8 @@ PACKAGES=(
   libjansson-dev libyaml-dev libpcap-dev libbdd-dev libglpk-dev
   # testbed: namespaces, captures, traffic checks
   iproute2 tcpdump ethtool iputils-ping procps kmod python3 nftables
+  # VPN NF: AES-GCM (OpenSSL 3); a Linux IPsec peer where the kernel has no ESP
+  libssl-dev user-mode-linux
 )
 
 want_huge=1
