@@ -312,18 +312,33 @@ static bool is_blocked(struct fw *fw, const struct e2_flow_key *ck, uint64_t now
     return hit;
 }
 
-static enum fw_verdict judge_ipv4(struct fw *fw, const struct e2_pkt *p, uint32_t len, uint64_t now)
-{
-    struct e2_flow_key k;
+/* A parsed packet of a burst, with its connection's canonical key. */
+struct fw_parsed {
+    struct e2_pkt p;
+    struct e2_flow_key ck;
+    enum e2_pkt_status status;
     bool swapped;
-    e2_flow_key_of(p, &k);
-    struct e2_flow_key ck = e2_flow_key_canonical(&k, &swapped);
-    if (fw->blocks_live && is_blocked(fw, &ck, now)) {
+};
+
+static void parse(uint8_t *frame, uint32_t len, struct fw_parsed *x)
+{
+    x->status = e2_pkt_parse(frame, len, &x->p);
+    if (x->status != E2_PKT_OK) return;
+    struct e2_flow_key k;
+    e2_flow_key_of(&x->p, &k);
+    x->ck = e2_flow_key_canonical(&k, &x->swapped);
+}
+
+static enum fw_verdict judge_ipv4(struct fw *fw, const struct fw_parsed *x, uint32_t len,
+                                  uint64_t now)
+{
+    const struct e2_pkt *p = &x->p;
+    if (fw->blocks_live && is_blocked(fw, &x->ck, now)) {
         fw->st.blocked++;
         return FW_UNSAFE;
     }
     struct fw_track t = {0};
-    track(fw, p, &ck, swapped, now, &t);
+    track(fw, p, &x->ck, x->swapped, now, &t);
     fw->st.state[t.state]++;
     int32_t rule = rule_for(fw, p, &t);
     struct fw_ruleset *rs = fw->rs;
@@ -331,34 +346,50 @@ static enum fw_verdict judge_ipv4(struct fw *fw, const struct e2_pkt *p, uint32_
     rs->packets[idx]++;
     rs->bytes[idx] += len;
     enum fw_verdict v = rule < 0 ? rs->policy : rs->rules[rule].verdict;
-    if (t.create && v == FW_SAFE) confirm(fw, p, &ck, swapped, now, rule);
+    if (t.create && v == FW_SAFE) confirm(fw, p, &x->ck, x->swapped, now, rule);
     return v;
+}
+
+static enum fw_verdict judge(struct fw *fw, const struct fw_parsed *x, uint32_t len, uint64_t now)
+{
+    if (x->status == E2_PKT_OK) return judge_ipv4(fw, x, len, now);
+    if (x->status == E2_PKT_NOT_IPV4 && x->p.ether_type == ETHER_ARP) {
+        fw->st.arp++;
+        return FW_SAFE;
+    }
+    if (x->status == E2_PKT_NOT_IPV4) {
+        fw->st.not_ipv4++;
+        return fw->rs->policy;
+    }
+    fw->st.malformed[x->status]++;
+    return FW_UNSAFE;
+}
+
+void fw_burst(struct fw *fw, uint8_t *const *frames, const uint32_t *lens, unsigned n, uint64_t now,
+              uint8_t *verdicts)
+{
+    struct fw_parsed x[FW_BURST];
+    for (unsigned done = 0; done < n; done += FW_BURST) {
+        unsigned m = n - done < FW_BURST ? n - done : FW_BURST;
+        for (unsigned i = 0; i < m; i++) parse(frames[done + i], lens[done + i], &x[i]);
+        for (unsigned i = 0; i < m; i++) {
+            enum fw_verdict v = judge(fw, &x[i], lens[done + i], now);
+            verdicts[done + i] = (uint8_t)v;
+            fw->st.bytes += lens[done + i];
+            if (v == FW_SAFE)
+                fw->st.safe++;
+            else
+                fw->st.unsafe++;
+        }
+    }
+    fw->st.packets += n;
 }
 
 enum fw_verdict fw_packet(struct fw *fw, uint8_t *frame, uint32_t len, uint64_t now)
 {
-    struct e2_pkt p;
-    enum e2_pkt_status s = e2_pkt_parse(frame, len, &p);
-    enum fw_verdict v;
-    fw->st.packets++;
-    fw->st.bytes += len;
-    if (s == E2_PKT_OK) {
-        v = judge_ipv4(fw, &p, len, now);
-    } else if (s == E2_PKT_NOT_IPV4 && p.ether_type == ETHER_ARP) {
-        fw->st.arp++;
-        v = FW_SAFE;
-    } else if (s == E2_PKT_NOT_IPV4) {
-        fw->st.not_ipv4++;
-        v = fw->rs->policy;
-    } else {
-        fw->st.malformed[s]++;
-        v = FW_UNSAFE;
-    }
-    if (v == FW_SAFE)
-        fw->st.safe++;
-    else
-        fw->st.unsafe++;
-    return v;
+    uint8_t v;
+    fw_burst(fw, &frame, &len, 1, now, &v);
+    return (enum fw_verdict)v;
 }
 
 /* ---- blocks, expiry ---- */

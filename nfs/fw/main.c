@@ -99,13 +99,17 @@ static void process(void *ctx, unsigned in, struct rte_mbuf **pkts, uint16_t n, 
 {
     struct fw_app *a = ctx;
     (void)in;
-    uint64_t now = e2nf_app_now_ns();
+    uint8_t *frames[n];
+    uint32_t lens[n];
+    uint8_t verdicts[n];
     for (uint16_t i = 0; i < n; i++) {
-        struct rte_mbuf *m = pkts[i];
-        enum fw_verdict v =
-            fw_packet(a->fw, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), now);
-        out[i] = v == FW_SAFE ? a->safe : a->unsafe;
-        if (a->tag >= 0) e2_meta_set_tag(m, (unsigned)a->tag, v == FW_SAFE);
+        frames[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+        lens[i] = rte_pktmbuf_data_len(pkts[i]);
+    }
+    fw_burst(a->fw, frames, lens, n, e2nf_app_now_ns(), verdicts);
+    for (uint16_t i = 0; i < n; i++) {
+        out[i] = verdicts[i] == FW_SAFE ? a->safe : a->unsafe;
+        if (a->tag >= 0) e2_meta_set_tag(pkts[i], (unsigned)a->tag, verdicts[i] == FW_SAFE);
     }
 }
 
