@@ -12,29 +12,28 @@
 source "$(dirname "$0")/lib.sh"
 command -v nft >/dev/null || { echo "SKIP: nft missing (scripts/deps.sh installs nftables)"; exit 0; }
 
-# 98 rules no benchmark packet matches: TCP ports, other sources and destinations.
-filler_fw() {
+# 98 rules no benchmark packet matches (TCP ports, other sources and
+# destinations), written for both: iptables syntax to fd 3, nft to fd 4.
+filler() {
   for ((i = 1; i <= 98; i++)); do
     case $((i % 3)) in
-      0) echo "-A FORWARD -p tcp -s 172.16.$i.0/24 --dport $((1000 + i)) -j ACCEPT" ;;
-      1) echo "-A FORWARD -p udp -s 192.168.$i.0/24 -d 10.1.0.0/16 --dport $((6000 + i)) -j ACCEPT" ;;
-      2) echo "-A FORWARD -p udp -d 10.$((100 + i)).0.0/16 --sport 1000:1009 -j DROP" ;;
+      0) s=172.16.$i.0/24 port=$((1000 + i))
+         echo "-A FORWARD -p tcp -s $s --dport $port -j ACCEPT" >&3
+         echo "    ip saddr $s tcp dport $port accept" >&4 ;;
+      1) s=192.168.$i.0/24 port=$((6000 + i))
+         echo "-A FORWARD -p udp -s $s -d 10.1.0.0/16 --dport $port -j ACCEPT" >&3
+         echo "    ip saddr $s ip daddr 10.1.0.0/16 udp dport $port accept" >&4 ;;
+      2) d=10.$((100 + i)).0.0/16
+         echo "-A FORWARD -p udp -d $d --sport 1000:1009 -j DROP" >&3
+         echo "    ip daddr $d udp sport 1000-1009 drop" >&4 ;;
     esac
   done
 }
-filler_nft() {
-  for ((i = 1; i <= 98; i++)); do
-    case $((i % 3)) in
-      0) echo "ip saddr 172.16.$i.0/24 tcp dport $((1000 + i)) accept" ;;
-      1) echo "ip saddr 192.168.$i.0/24 ip daddr 10.1.0.0/16 udp dport $((6000 + i)) accept" ;;
-      2) echo "ip daddr 10.$((100 + i)).0.0/16 udp sport 1000-1009 drop" ;;
-    esac
-  done
-}
+filler 3>"$BDIR/filler.rules" 4>"$BDIR/filler.nft"
 {
   echo "-P FORWARD DROP"
   echo "-A FORWARD -m state --state ESTABLISHED,RELATED -j ACCEPT"
-  filler_fw
+  cat "$BDIR/filler.rules"
   echo "-A FORWARD -p udp -s 10.0.0.0/16 -d 10.1.0.0/16 --dport 5000:5009 -m state --state NEW,ESTABLISHED -j ACCEPT"
 } >"$BDIR/fw.rules"
 {
@@ -42,7 +41,7 @@ filler_nft() {
   echo "  chain forward {"
   echo "    type filter hook forward priority 0; policy drop;"
   echo "    ct state established,related accept"
-  filler_nft | sed 's/^/    /'
+  cat "$BDIR/filler.nft"
   echo "    ip saddr 10.0.0.0/16 ip daddr 10.1.0.0/16 udp dport 5000-5009 ct state new,established accept"
   echo "  }"
   echo "}"

@@ -80,10 +80,16 @@ static struct fw_conn *conn_of(struct e2_flow_entry *e)
 
 /* ---- rule sets ---- */
 
-int fw_install(struct fw *fw, struct fw_ruleset *rs, struct e2_err *err)
+/* rte_acl (o.build) from acl_min_rules rules on, else the scan. */
+static fw_classifier_build_fn builder_for(const struct fw *fw, const struct fw_ruleset *rs)
 {
     bool compiled = fw->o.build && fw->o.acl_min_rules && rs->n >= fw->o.acl_min_rules;
-    if ((compiled ? fw->o.build : fw_scan_build)(rs, &rs->cls, err)) {
+    return compiled ? fw->o.build : fw_scan_build;
+}
+
+int fw_install(struct fw *fw, struct fw_ruleset *rs, struct e2_err *err)
+{
+    if (builder_for(fw, rs)(rs, &rs->cls, err)) {
         fw_ruleset_free(rs);
         return -EINVAL;
     }
@@ -114,9 +120,8 @@ int fw_set_builder(struct fw *fw, fw_classifier_build_fn build, struct e2_err *e
 {
     fw->o.build = build;
     struct fw_ruleset *rs = fw->rs;
-    bool compiled = build && fw->o.acl_min_rules && rs->n >= fw->o.acl_min_rules;
     struct fw_classifier *cls;
-    if ((compiled ? build : fw_scan_build)(rs, &cls, err)) return -EINVAL;
+    if (builder_for(fw, rs)(rs, &cls, err)) return -EINVAL;
     rs->cls->destroy(rs->cls);
     rs->cls = cls;
     return 0;

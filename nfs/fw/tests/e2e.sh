@@ -92,7 +92,7 @@ ip netns exec "$nss" ip addr add 10.77.0.2/24 dev eth0
 R='"10.1.0.0-10.1.0.99"' # 100 client addresses
 cat >"$dir/e2d.conf" <<CONF
 tag(name="FW.safe", slot=0);
-nf fw(ports=[in, safe, unsafe], ring_size=4096);
+nf fw(ports=[in, safe, unsafe], ring_size=16384);
 nf fwm(ports=[in, out], ring_size=4096);
 nf fwn(ports=[in, safe, unsafe], ring_size=4096);
 nf ids(ports=[in]);
@@ -145,8 +145,8 @@ echo "  safe 4500, unsafe 1700; per rule [ESTABLISHED, udp 5000-5009, udp 6000, 
 
 echo "== 2. reloads under traffic, and a bad rule file"
 { cat "$dir/good.rules"; echo "-A FORWARD -p tcp --dport 443 -j ACCEPT # reloaded"; } >"$dir/other.rules"
-N=200000
-echo "s6 :: Source(limit=$N, rate=100k, templates=[{src_ip=$R, dst_ip=\"10.9.0.1\", src_port=1000, dst_port=\"5000-5009\", proto=udp}]) -> fwin;" >"$dir/s6.conf"
+N=150000
+echo "s6 :: Source(limit=$N, rate=50k, templates=[{src_ip=$R, dst_ip=\"10.9.0.1\", src_port=1000, dst_port=\"5000-5009\", proto=udp}]) -> fwin;" >"$dir/s6.conf"
 safe0=$(sinkp safe) unsafe0=$(sinkp unsafe)
 "$E2CTL" dp -s "$sock" load "$dir/s6.conf" >/dev/null
 for ((i = 0; i < 100; i++)); do [ "$(stat "$sock" s6 packets)" -gt 1000 ] && break; sleep 0.05; done
@@ -185,6 +185,14 @@ wait_for "sinkp unsafe" $((unsafe0 + 200)) 20
 wait_for "sinkp safe" $((safe0 + 100)) 20
 [ "$(fwq fw "d['nf']['blocked']")" = 200 ] || fail "blocked $(fwq fw "d['nf']['blocked']") packets, not 200"
 echo "  blocked flow: 200 packets (both directions) unsafe; its neighbour flow: 100 safe"
+"$E2CTL" nf -s "$dir/fw.ctl" block 'src="10.1.0.6"' 'dst="10.9.0.1"' proto=udp sport=1000 dport=5003 >/dev/null ||
+  fail "the block operation failed"
+unsafe0=$(sinkp unsafe)
+traffic s10 fwin 100 50k "{src_ip=\"10.1.0.6\", dst_ip=\"10.9.0.1\", src_port=1000, dst_port=5003, proto=udp}"
+wait_for "sinkp unsafe" $((unsafe0 + 100)) 20
+r=$(fwq fw "d['nf']['blocked'], d['nf']['blocks']['active'], d['nf']['blocks']['added']")
+[ "$r" = "300 2 2" ] || fail "(blocked, blocks active, added) = $r"
+echo "  the block operation: another 100 packets unsafe"
 
 echo "== 4. method metadata"
 out=$("$FW" -n fwm -s "$sock" -c "$dir/good.rules" --tag nosuch 2>&1) && fail "a missing tag was accepted"
