@@ -59,7 +59,7 @@ struct fw_conn {
 struct fw {
     struct fw_opts o;
     struct e2_flowtab *conns, *blocks;
-    size_t blocks_live;
+    size_t blocks_live; /* blocks held, as of the last change or sweep: 0 skips their lookup */
     struct fw_ruleset *rs;
     uint32_t gens;
     struct fw_stats st;
@@ -310,13 +310,6 @@ static int32_t rule_for(struct fw *fw, const struct e2_pkt *p, const struct fw_t
     return rule;
 }
 
-static bool is_blocked(struct fw *fw, const struct e2_flow_key *ck, uint64_t now)
-{
-    bool hit = live_lookup(fw->blocks, ck, now) != NULL;
-    if (!hit) fw->blocks_live = fw_block_count(fw);
-    return hit;
-}
-
 /* A parsed packet of a burst, with its connection's canonical key. */
 struct fw_parsed {
     struct e2_pkt p;
@@ -338,7 +331,7 @@ static enum fw_verdict judge_ipv4(struct fw *fw, const struct fw_parsed *x, uint
                                   uint64_t now)
 {
     const struct e2_pkt *p = &x->p;
-    if (fw->blocks_live && is_blocked(fw, &x->ck, now)) {
+    if (fw->blocks_live && live_lookup(fw->blocks, &x->ck, now)) {
         fw->st.blocked++;
         return FW_UNSAFE;
     }
