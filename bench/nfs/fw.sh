@@ -5,8 +5,9 @@
 # policy drops), 64-byte UDP frames over 10,000 flows, one core each. Every
 # packet is tracked; the flows are one-way, so each stays NEW and is judged
 # against the rules on every packet (e2nf-fw from its verdict cache,
-# nftables by walking its chain). A second native run sends traffic the
-# rules drop: no connection is made, so every packet goes through rte_acl.
+# nftables by walking its chain). Then traffic the rules drop: no
+# connection is made, so every packet goes through the classifier, rte_acl
+# (what e2nf-fw uses from 8 rules on) and, for comparison, the scan.
 #
 # Usage: bench/nfs/fw.sh [--quick] [BUILD_DIR]      (root, hugepages)
 source "$(dirname "$0")/lib.sh"
@@ -54,17 +55,24 @@ ours=$MPPS cpp=$CPP
 check=$(jfield "d['nf']['classifier'], d['nf']['unsafe'], d['nf']['conns']['active']" <<<"$NF_STATS")
 [ "$check" = "acl 0 $FLOWS" ] || { echo "unexpected (classifier, unsafe, connections): $check" >&2; exit 1; }
 
-# the same rules, traffic they drop (sources outside 10.0.0.0/16): rte_acl for every packet
-TEMPLATE=${TEMPLATE//10.0.0.0-10.0.3.231/10.2.0.0-10.2.3.231} native_mpps fw "in, safe, unsafe" \
-  "$wiring" "$build/nfs/fw/e2nf-fw" -c "$BDIR/fw.rules"
-denied=$MPPS denied_cpp=$CPP
+# the same rules, traffic they drop (sources outside 10.0.0.0/16): the classifier for every
+# packet, rte_acl and then the scan of 100 rules
+denied=${TEMPLATE//10.0.0.0-10.0.3.231/10.2.0.0-10.2.3.231}
+TEMPLATE=$denied native_mpps fw "in, safe, unsafe" "$wiring" "$build/nfs/fw/e2nf-fw" -c "$BDIR/fw.rules"
+acl=$MPPS acl_cpp=$CPP
 check=$(jfield "d['nf']['safe'], d['nf']['conns']['active'], d['nf']['cache_hits']" <<<"$NF_STATS")
 [ "$check" = "0 0 0" ] || { echo "unexpected (safe, connections, cache hits) when denied: $check" >&2; exit 1; }
+TEMPLATE=$denied native_mpps fw "in, safe, unsafe" "$wiring" "$build/nfs/fw/e2nf-fw" -c "$BDIR/fw.rules" \
+  --acl-min-rules 0
+scan=$MPPS
+[ "$(jfield "d['nf']['classifier']" <<<"$NF_STATS")" = scan ] || { echo "not scanned" >&2; exit 1; }
 
 linux_mpps fwref ". $top/bench/nfs/lib_route.sh; nft -f $BDIR/fw.nft"
 result fw_native_mpps "$ours" Mpps
 result fw_native_cycles_per_packet "$cpp" cycles
-result fw_native_denied_mpps "$denied" Mpps
-result fw_native_denied_cycles_per_packet "$denied_cpp" cycles
+result fw_native_denied_acl_mpps "$acl" Mpps
+result fw_native_denied_acl_cycles_per_packet "$acl_cpp" cycles
+result fw_native_denied_scan_mpps "$scan" Mpps
 result fw_linux_mpps "$MPPS" Mpps
 ratio fw_native_vs_linux "$ours" "$MPPS" Mpps
+ratio fw_acl_vs_scan "$acl" "$scan" Mpps
