@@ -83,7 +83,7 @@ struct e2nf_app_def {
     void (*signal)(void *ctx, const struct e2nf_signal *s);
     /** The NF's own counters, a new JSON object (for "stats" and the exit line). */
     json_t *(*stats)(void *ctx);
-    /** Detaching: free what the NF holds. */
+    /** Before detaching (DPDK still runs, e.g. for rte_acl tables): free what the NF holds. */
     void (*fini)(void *ctx);
 };
 
