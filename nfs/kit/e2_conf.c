@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "e2_units.h"
+
 /* Split @buf (one line, modified in place) into words; -1 on an unclosed quote or too many words.
  */
 static int split_words(char *buf, struct e2_conf_line *l, struct e2_err *err)
@@ -160,5 +162,41 @@ int e2_conf_uint(const char *text, const char *what, uint64_t min, uint64_t max,
         return e2_err_set(err, EINVAL, "%s '%s' is not a number from %llu to %llu", what, text,
                           (unsigned long long)min, (unsigned long long)max);
     *out = v;
+    return 0;
+}
+
+int e2_conf_rate(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bps,
+                 struct e2_err *err)
+{
+    uint64_t v;
+    if (e2_rate_parse(text, &v))
+        return e2_err_set(err, EINVAL, "%s '%s' is not a rate (e.g. 2Gbit, 500Mbit/s, 64kbps)",
+                          what, text);
+    if (v < min || v > max)
+        return e2_err_set(err, ERANGE, "%s '%s' is not from %llu to %llu bit/s", what, text,
+                          (unsigned long long)min, (unsigned long long)max);
+    *bps = v;
+    return 0;
+}
+
+int e2_conf_size(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bytes,
+                 struct e2_err *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    unsigned shift = 0;
+    switch (*end | 0x20) { /* lower case */
+    case 'k': shift = 10; break;
+    case 'm': shift = 20; break;
+    case 'g': shift = 30; break;
+    }
+    if (shift) end++;
+    if (shift && (*end | 0x20) == 'b') end++;
+    if (end == text || *end || errno || *text == '-' || v > (max >> shift) || (v << shift) < min ||
+        (v << shift) > max)
+        return e2_err_set(err, EINVAL, "%s '%s' is not a size from %llu to %llu bytes", what, text,
+                          (unsigned long long)min, (unsigned long long)max);
+    *bytes = v << shift;
     return 0;
 }

@@ -53,4 +53,16 @@ int e2_conf_proto(const char *text, uint8_t *proto, struct e2_err *err);
 int e2_conf_uint(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *out,
                  struct e2_err *err);
 
+/** A rate in bits/s ("2Gbit", "500 Mbit/s", "1e9"; common/e2_units.h) in [@min, @max]. */
+int e2_conf_rate(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bps,
+                 struct e2_err *err);
+
+/**
+ * A size in bytes in [@min, @max]: a number with an optional binary suffix
+ * k, m or g (x1024, x1024^2, x1024^3; either case, "kb" too), as tc writes
+ * bursts ("64k" = 65536).
+ */
+int e2_conf_size(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bytes,
+                 struct e2_err *err);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,12 +91,40 @@ static void values_parse_or_say_what_is_wrong(void **state)
     assert_string_equal(err.msg, "size '-1' is not a number from 0 to 10");
 }
 
+static void rates_and_sizes_as_tc_writes_them(void **state)
+{
+    (void)state;
+    struct e2_err err = {0};
+    uint64_t v;
+    assert_int_equal(e2_conf_rate("2Gbit", "rate", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 2000000000ull);
+    assert_int_equal(e2_conf_rate("500 Mbit/s", "rate", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 500000000ull);
+    assert_int_equal(e2_conf_rate("2GB", "rate", 1, UINT64_MAX, &v, &err), -EINVAL);
+    assert_string_equal(err.msg, "rate '2GB' is not a rate (e.g. 2Gbit, 500Mbit/s, 64kbps)");
+    assert_int_equal(e2_conf_rate("0", "rate", 1, 100, &v, &err), -ERANGE);
+    assert_string_equal(err.msg, "rate '0' is not from 1 to 100 bit/s");
+    assert_int_equal(e2_conf_size("64k", "burst", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 65536);
+    assert_int_equal(e2_conf_size("2MB", "burst", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 2u << 20);
+    assert_int_equal(e2_conf_size("1500", "burst", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 1500);
+    assert_int_equal(e2_conf_size("1g", "burst", 1, 1u << 29, &v, &err), -EINVAL);
+    assert_string_equal(err.msg, "burst '1g' is not a size from 1 to 536870912 bytes");
+    assert_int_equal(e2_conf_size("k", "burst", 1, 100, &v, &err), -EINVAL);
+    assert_int_equal(e2_conf_size("10x", "burst", 1, 100, &v, &err), -EINVAL);
+    assert_int_equal(e2_conf_size("-1", "burst", 0, 100, &v, &err), -EINVAL);
+    assert_int_equal(e2_conf_size("99999999999999999999k", "b", 0, UINT64_MAX, &v, &err), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(words_quotes_and_comments),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(values_parse_or_say_what_is_wrong),
+        cmocka_unit_test(rates_and_sizes_as_tc_writes_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
