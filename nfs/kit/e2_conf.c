@@ -75,6 +75,16 @@ int e2_conf_read_file(const char *path, e2_conf_line_fn fn, void *ctx, struct e2
     return rc;
 }
 
+int e2_conf_append(char **text, const char *verb, const char *rest, struct e2_err *err)
+{
+    size_t have = *text ? strlen(*text) : 0, add = strlen(verb) + strlen(rest) + 2;
+    char *t = realloc(*text, have + add + 1);
+    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
+    snprintf(t + have, add + 1, "%s %s\n", verb, rest);
+    *text = t;
+    return 0;
+}
+
 int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err)
 {
     struct in_addr a;

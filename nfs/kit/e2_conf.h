@@ -37,6 +37,13 @@ int e2_conf_read_text(const char *text, const char *name, e2_conf_line_fn fn, vo
 /** Read the file at @path. */
 int e2_conf_read_file(const char *path, e2_conf_line_fn fn, void *ctx, struct e2_err *err);
 
+/**
+ * Append the statement "@verb @rest\n" to the growing text *@text (NULL
+ * at first; free() it): how an NF turns its command-line options into
+ * statements read before its file (--link "rate 1G" -> "link rate 1G").
+ */
+int e2_conf_append(char **text, const char *verb, const char *rest, struct e2_err *err);
+
 /** "10.1.2.3" -> host-order address. */
 int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "e2/nfapp.h"
+#include "e2_conf.h"
 #include "rl.h"
 
 #define BURST          32
@@ -38,13 +39,7 @@ static void drop_pkt(void *ctx, void *pkt)
 
 static int option(void *ctx, const char *name, const char *value, struct e2_err *err)
 {
-    struct rl_app *a = ctx;
-    size_t have = a->opts ? strlen(a->opts) : 0, add = strlen(name) + strlen(value) + 2;
-    char *t = realloc(a->opts, have + add + 1);
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    snprintf(t + have, add + 1, "%s %s\n", name, value);
-    a->opts = t;
-    return 0;
+    return e2_conf_append(&((struct rl_app *)ctx)->opts, name, value, err);
 }
 
 static int load(void *ctx, const char *path, struct e2_err *err)

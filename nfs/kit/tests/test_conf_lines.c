@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "e2_conf.h"
@@ -118,6 +119,19 @@ static void rates_and_sizes_as_tc_writes_them(void **state)
     assert_int_equal(e2_conf_size("99999999999999999999k", "b", 0, UINT64_MAX, &v, &err), -EINVAL);
 }
 
+static void options_become_statements(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    assert_int_equal(e2_conf_append(&text, "link", "rate 1G", NULL), 0);
+    assert_int_equal(e2_conf_append(&text, "class", "prio0 \"a b\"", NULL), 0);
+    assert_string_equal(text, "link rate 1G\nclass prio0 \"a b\"\n");
+    struct got g = {0};
+    assert_int_equal(e2_conf_read_text(text, "(options)", collect, &g, NULL), 0);
+    assert_string_equal(g.text, "1:[link][rate][1G]\n2:[class][prio0][a b]\n");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +139,7 @@ int main(void)
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(values_parse_or_say_what_is_wrong),
         cmocka_unit_test(rates_and_sizes_as_tc_writes_them),
+        cmocka_unit_test(options_become_statements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
