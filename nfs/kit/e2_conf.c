@@ -189,6 +189,20 @@ int e2_conf_rate(const char *text, const char *what, uint64_t min, uint64_t max,
     return 0;
 }
 
+int e2_conf_duration_us(const char *text, const char *what, uint64_t min, uint64_t max,
+                        uint64_t *us, struct e2_err *err)
+{
+    uint64_t v;
+    if (e2_duration_parse_us(text, &v))
+        return e2_err_set(err, EINVAL, "%s '%s' is not a duration (e.g. 30s, 500ms, 2m)", what,
+                          text);
+    if (v < min || v > max)
+        return e2_err_set(err, ERANGE, "%s '%s' is not from %llu to %llu us", what, text,
+                          (unsigned long long)min, (unsigned long long)max);
+    *us = v;
+    return 0;
+}
+
 int e2_conf_size(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bytes,
                  struct e2_err *err)
 {

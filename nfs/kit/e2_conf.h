@@ -64,6 +64,10 @@ int e2_conf_uint(const char *text, const char *what, uint64_t min, uint64_t max,
 int e2_conf_rate(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bps,
                  struct e2_err *err);
 
+/** A duration ("30s", "500ms", "2m"; common/e2_units.h) in microseconds, in [@min, @max]. */
+int e2_conf_duration_us(const char *text, const char *what, uint64_t min, uint64_t max,
+                        uint64_t *us, struct e2_err *err);
+
 /**
  * A size in bytes in [@min, @max]: a number with an optional binary suffix
  * k, m or g (x1024, x1024^2, x1024^3; either case, "kb" too), as tc writes

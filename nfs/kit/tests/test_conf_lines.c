@@ -92,7 +92,7 @@ static void values_parse_or_say_what_is_wrong(void **state)
     assert_string_equal(err.msg, "size '-1' is not a number from 0 to 10");
 }
 
-static void rates_and_sizes_as_tc_writes_them(void **state)
+static void rates_sizes_and_durations(void **state)
 {
     (void)state;
     struct e2_err err = {0};
@@ -113,6 +113,14 @@ static void rates_and_sizes_as_tc_writes_them(void **state)
     assert_int_equal(v, 1500);
     assert_int_equal(e2_conf_size("1g", "burst", 1, 1u << 29, &v, &err), -EINVAL);
     assert_string_equal(err.msg, "burst '1g' is not a size from 1 to 536870912 bytes");
+    assert_int_equal(e2_conf_duration_us("30s", "idle", 0, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 30000000);
+    assert_int_equal(e2_conf_duration_us("250ms", "idle", 0, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 250000);
+    assert_int_equal(e2_conf_duration_us("soon", "idle", 0, 10, &v, &err), -EINVAL);
+    assert_string_equal(err.msg, "idle 'soon' is not a duration (e.g. 30s, 500ms, 2m)");
+    assert_int_equal(e2_conf_duration_us("1h", "idle", 0, 1000000, &v, &err), -ERANGE);
+    assert_string_equal(err.msg, "idle '1h' is not from 0 to 1000000 us");
     assert_int_equal(e2_conf_size("k", "burst", 1, 100, &v, &err), -EINVAL);
     assert_int_equal(e2_conf_size("10x", "burst", 1, 100, &v, &err), -EINVAL);
     assert_int_equal(e2_conf_size("-1", "burst", 0, 100, &v, &err), -EINVAL);
@@ -138,7 +146,7 @@ int main(void)
         cmocka_unit_test(words_quotes_and_comments),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(values_parse_or_say_what_is_wrong),
-        cmocka_unit_test(rates_and_sizes_as_tc_writes_them),
+        cmocka_unit_test(rates_sizes_and_durations),
         cmocka_unit_test(options_become_statements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
