@@ -85,6 +85,13 @@ int e2_conf_append(char **text, const char *verb, const char *rest, struct e2_er
     return 0;
 }
 
+int e2_conf_read_all(const char *opts, const char *path, e2_conf_line_fn fn, void *ctx,
+                     struct e2_err *err)
+{
+    int rc = opts ? e2_conf_read_text(opts, "(options)", fn, ctx, err) : 0;
+    return !rc && path ? e2_conf_read_file(path, fn, ctx, err) : rc;
+}
+
 int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err)
 {
     struct in_addr a;

@@ -44,6 +44,13 @@ int e2_conf_read_file(const char *path, e2_conf_line_fn fn, void *ctx, struct e2
  */
 int e2_conf_append(char **text, const char *verb, const char *rest, struct e2_err *err);
 
+/**
+ * Read the statements of @opts (from e2_conf_append; may be NULL), named
+ * "(options)" in messages, then the file at @path (may be NULL).
+ */
+int e2_conf_read_all(const char *opts, const char *path, e2_conf_line_fn fn, void *ctx,
+                     struct e2_err *err);
+
 /** "10.1.2.3" -> host-order address. */
 int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err);
 

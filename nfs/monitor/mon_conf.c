@@ -118,8 +118,7 @@ int mon_conf_load(struct mon_conf *c, const char *opts, const char *path, struct
         .template_ns = 30000000000ull,
     };
     struct conf_read r = {c, 0};
-    int rc = opts ? e2_conf_read_text(opts, "(options)", line, &r, err) : 0;
-    if (!rc && path) rc = e2_conf_read_file(path, line, &r, err);
+    int rc = e2_conf_read_all(opts, path, line, &r, err);
     if (rc) mon_conf_free(c);
     return rc;
 }

@@ -52,7 +52,7 @@ static int load(void *ctx, const char *path, struct e2_err *err)
     return rl_sched_configure(&a->sched, &c, e2nf_app_now_ns(), err);
 }
 
-static int bind(void *ctx, struct e2nf *nf, struct e2_err *err)
+static int bind_ports(void *ctx, struct e2nf *nf, struct e2_err *err)
 {
     struct rl_app *a = ctx;
     a->nf = nf;
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
         .ops = ops,
         .option = option,
         .load = load,
-        .bind = bind,
+        .bind = bind_ports,
         .poll = poll_once,
         .stats = stats,
         .fini = fini,

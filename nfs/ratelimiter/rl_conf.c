@@ -88,8 +88,7 @@ static void defaults(struct rl_limit *lim)
 int rl_conf_load(struct rl_conf *c, const char *opts, const char *path, struct e2_err *err)
 {
     memset(c, 0, sizeof(*c));
-    int rc = opts ? e2_conf_read_text(opts, "(options)", line, c, err) : 0;
-    if (!rc && path) rc = e2_conf_read_file(path, line, c, err);
+    int rc = e2_conf_read_all(opts, path, line, c, err);
     if (rc) return rc;
     defaults(&c->link);
     for (unsigned k = 0; k < RL_CLASSES; k++) defaults(&c->cls[k]);

@@ -135,8 +135,12 @@ static void options_become_statements(void **state)
     assert_int_equal(e2_conf_append(&text, "class", "prio0 \"a b\"", NULL), 0);
     assert_string_equal(text, "link rate 1G\nclass prio0 \"a b\"\n");
     struct got g = {0};
-    assert_int_equal(e2_conf_read_text(text, "(options)", collect, &g, NULL), 0);
+    assert_int_equal(e2_conf_read_all(text, NULL, collect, &g, NULL), 0);
     assert_string_equal(g.text, "1:[link][rate][1G]\n2:[class][prio0][a b]\n");
+    struct e2_err err = {0};
+    assert_int_equal(e2_conf_read_all("bad x\n", "/nonexistent", collect, &g, &err), -EINVAL);
+    assert_string_equal(err.msg, "(options):1: 'x' is refused"); /* options first */
+    assert_int_equal(e2_conf_read_all(NULL, "/nonexistent", collect, &g, &err), -ENOENT);
     free(text);
 }
 
