@@ -78,10 +78,19 @@ static const uint8_t *host_header(const uint8_t *p, size_t len, size_t *n)
     return NULL;
 }
 
-/* Append host (lower case, ":port" cut) and path (query and fragment cut) to @out. */
+/* Whether @n bytes are all visible ASCII (RFC 9112 allows no controls, NUL or blanks there). */
+static bool visible(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= 0x20 || p[i] >= 0x7f) return false;
+    return true;
+}
+
+/* "host/path": host lower case, ":port" cut; path with query and fragment cut. 0 if invalid. */
 static size_t url_join(const uint8_t *host, size_t hn, const uint8_t *path, size_t pn, char *out,
                        size_t cap)
 {
+    if (!visible(host, hn) || !visible(path, pn)) return 0;
     size_t o = 0;
     for (size_t i = 0; i < hn && host[i] != ':' && o + 1 < cap; i++)
         out[o++] = (char)tolower(host[i]);

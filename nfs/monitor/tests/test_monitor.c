@@ -264,9 +264,13 @@ static void http_urls_are_host_and_path(void **state)
         "GET x HTTP/1.1\r\nHost: a\r\n",    /* not a path */
         "GET ",
         "",
+        "GET /a\x01b HTTP/1.1\r\nHost: h\r\n",  /* a control character in the path */
+        "GET /ab HTTP/1.1\r\nHost: h\x7fx\r\n", /* ... in the host */
     };
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
         assert_int_equal(mon_http_url((const uint8_t *)none[i], strlen(none[i]), url, 256), 0);
+    static const char nul[] = "GET /login\0x HTTP/1.1\r\nHost: h\r\n"; /* NUL: not a prefix match */
+    assert_int_equal(mon_http_url((const uint8_t *)nul, sizeof(nul) - 1, url, 256), 0);
     const char *req5 = "GET /abcdef HTTP/1.1\r\nHost: h\r\n";
     assert_int_equal(mon_http_url((const uint8_t *)req5, strlen(req5), url, 5), 4);
     assert_string_equal(url, "h/ab");
