@@ -71,7 +71,8 @@ struct e2nf_shared {
 static inline void e2nf_ring_name(char *buf, size_t len, uint32_t token, unsigned port, unsigned queue,
                                   char dir /* 'i': e2d to NF, 'o': NF to e2d */)
 {
-    snprintf(buf, len, "e2v%08x_%u_%u%c", token, port, queue, dir);
+    /* ports and queues are below E2NF_PORTS_MAX and E2NF_QUEUES_MAX: the name always fits */
+    snprintf(buf, len, "e2v%08x_%u_%u%c", token, (unsigned)(uint8_t)port, (unsigned)(uint8_t)queue, dir);
 }
 
 static inline void e2nf_shared_name(char *buf, size_t len, uint32_t token)

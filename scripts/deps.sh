@@ -13,7 +13,10 @@ PACKAGES=(
   # control plane and descriptions
   libjansson-dev libyaml-dev libpcap-dev libbdd-dev libglpk-dev
   # testbed: namespaces, captures, traffic checks
-  iproute2 tcpdump ethtool iputils-ping procps kmod python3 nftables
+  iproute2 tcpdump ethtool iputils-ping procps kmod python3 nftables curl
+  # legacy NFs: the web proxy/cache (nfs/proxy runs its own Squid instances in
+  # namespaces; the package's own squid service is not used)
+  squid
 )
 
 want_huge=1

@@ -95,6 +95,12 @@ struct e2_module_type {
     void (*deinit)(struct e2_module *m);
     void (*process)(struct e2_module *m, uint16_t igate, struct e2_batch *b);
     struct e2_task_result (*run_task)(struct e2_module *m, struct e2_task *task);
+    /**
+     * Back-pressure (may be NULL: unlimited): how many packets input gate
+     * @igate takes now without dropping any. Producers that must not lose
+     * (a reliable VPort) take no more than this from their source.
+     */
+    uint32_t (*room)(const struct e2_module *m, uint16_t igate);
     /** Type-specific statistics, readable while workers run (may be NULL). */
     json_t *(*stats)(struct e2_module *m);
     const struct e2_cmd *cmds; /**< terminated by {.name = NULL}; may be NULL */
@@ -198,6 +204,18 @@ static inline uint64_t e2_task_bytes(const struct e2_module *m, const struct e2_
                                      const struct e2_batch *b)
 {
     return m->track_bytes || t->report_bits ? e2_batch_bytes(b) : 0;
+}
+
+/**
+ * How many packets output gate @ogate of @m can send now without the module
+ * behind it dropping any (its room() callback): UINT32_MAX when it does not
+ * say, 0 when the gate is not connected.
+ */
+static inline uint32_t e2_gate_room(const struct e2_module *m, uint16_t ogate)
+{
+    if (ogate >= m->n_ogates || !m->ogates[ogate].next) return 0;
+    const struct e2_module *next = m->ogates[ogate].next;
+    return next->type->room ? next->type->room(next, m->ogates[ogate].next_igate) : UINT32_MAX;
 }
 
 /**

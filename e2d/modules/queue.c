@@ -97,6 +97,12 @@ static void queue_process(struct e2_module *m, uint16_t igate, struct e2_batch *
     }
 }
 
+static uint32_t queue_room(const struct e2_module *m, uint16_t igate)
+{
+    (void)igate;
+    return rte_ring_free_count(((const struct queue_priv *)m->priv)->ring);
+}
+
 static struct e2_task_result queue_run(struct e2_module *m, struct e2_task *t)
 {
     struct queue_priv *q = m->priv;
@@ -166,7 +172,8 @@ static struct e2_module_type queue_type = {
               "workers or under different traffic classes. Packets that find the queue full are "
               "dropped and counted. The Queue measures what E2's scaling decisions need: occupancy "
               "(now, moving average, peak) and each packet's queueing delay (percentiles), from an "
-              "enqueue time stamped in the packet's metadata.\n"
+              "enqueue time stamped in the packet's metadata. Its free space is its room for "
+              "producers that hold back instead of dropping (VPort reliable=true).\n"
               "\n"
               "Statistics (also the get_status command): enqueued, dequeued, dropped_full, "
               "occupancy {now, avg, peak}, delay_ns {count, min, mean, p50, p90, p99, p999, max}.",
@@ -180,6 +187,7 @@ static struct e2_module_type queue_type = {
     .deinit = queue_deinit,
     .process = queue_process,
     .run_task = queue_run,
+    .room = queue_room,
     .stats = queue_stats,
     .cmds = queue_cmds,
 };

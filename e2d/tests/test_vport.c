@@ -81,6 +81,97 @@ static void a_failed_batch_forgets_its_nf(void **state)
     assert_null(e2_nf_find("tmp"));
 }
 
+/*
+ * The rings an attached NF would have, made here: @from_a is what NF "a"
+ * sent on its port "out", @to_b the ring into NF "b"'s port "in".
+ */
+struct fake_pair {
+    struct rte_ring *from_a, *to_b;
+    struct e2nf_shared shared_b;
+};
+
+static void fake_attach(struct fake_pair *f, unsigned sent_by_a)
+{
+    f->from_a = rte_ring_create("t_from_a", 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    f->to_b = rte_ring_create("t_to_b", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    assert_non_null(f->from_a);
+    assert_non_null(f->to_b);
+    for (unsigned i = 0; i < sent_by_a; i++)
+        assert_int_equal(rte_ring_enqueue(f->from_a, udp_packet(1, 2, 3, 4, 64)), 0);
+    memset(&f->shared_b, 0, sizeof(f->shared_b));
+    e2_nf_find("a")->ports[0].from_nf[0] = f->from_a;
+    e2_nf_find("b")->ports[0].to_nf[0] = f->to_b;
+    e2_nf_find("b")->shared = &f->shared_b;
+}
+
+static unsigned drain_ring(struct rte_ring *r, unsigned max)
+{
+    void *m;
+    unsigned n = 0;
+    while (n < max && rte_ring_dequeue(r, &m) == 0) {
+        rte_pktmbuf_free(m);
+        n++;
+    }
+    return n;
+}
+
+static void fake_detach(struct fake_pair *f)
+{
+    e2_nf_find("a")->ports[0].from_nf[0] = NULL;
+    e2_nf_find("b")->ports[0].to_nf[0] = NULL;
+    e2_nf_find("b")->shared = NULL;
+    drain_ring(f->from_a, ~0u);
+    drain_ring(f->to_b, ~0u);
+    rte_ring_free(f->from_a);
+    rte_ring_free(f->to_b);
+}
+
+static void run_until_idle(struct e2_module *m)
+{
+    while (run_task(m, 0)) {
+    }
+}
+
+static void reliable_vport_takes_only_what_the_consumer_has_room_for(void **state)
+{
+    (void)state;
+    load("nf a(ports=[out]); nf b(ports=[in]);\n"
+         "va :: VPort(nf=a, port=out, reliable=true) -> VPort(nf=b, port=in);");
+    struct e2_module *va = e2_graph_module_find("va");
+    struct e2_nf *b = e2_nf_find("b");
+    struct fake_pair f;
+    fake_attach(&f, 200);
+    run_until_idle(va);
+    assert_int_equal(rte_ring_count(f.to_b), 63); /* full, and nothing dropped */
+    assert_int_equal(rte_ring_count(f.from_a), 200 - 63);
+    assert_int_equal(b->ports[0].full_drops, 0);
+    assert_int_equal(drain_ring(f.to_b, 30), 30); /* the consumer takes 30 */
+    run_until_idle(va);
+    assert_int_equal(rte_ring_count(f.to_b), 63);
+    assert_int_equal(rte_ring_count(f.from_a), 200 - 93);
+    /* the consumer goes away: everything waits in the producer's ring */
+    b->ports[0].to_nf[0] = NULL;
+    run_until_idle(va);
+    assert_int_equal(rte_ring_count(f.from_a), 200 - 93);
+    assert_int_equal(b->ports[0].down_drops + b->ports[0].full_drops, 0);
+    b->ports[0].to_nf[0] = f.to_b;
+    fake_detach(&f);
+}
+
+static void plain_vport_drops_and_counts_what_does_not_fit(void **state)
+{
+    (void)state;
+    load("nf a(ports=[out]); nf b(ports=[in]);\n"
+         "va :: VPort(nf=a, port=out) -> VPort(nf=b, port=in);");
+    struct fake_pair f;
+    fake_attach(&f, 200);
+    run_until_idle(e2_graph_module_find("va"));
+    assert_int_equal(rte_ring_count(f.to_b), 63);
+    assert_int_equal(rte_ring_count(f.from_a), 0);
+    assert_int_equal(e2_nf_find("b")->ports[0].full_drops, 200 - 63);
+    fake_detach(&f);
+}
+
 int main(void)
 {
     harness_start(1, false);
@@ -89,6 +180,8 @@ int main(void)
         T(packets_for_an_absent_nf_are_dropped_and_counted),
         T(nf_declarations_and_vports_are_checked),
         T(a_failed_batch_forgets_its_nf),
+        T(reliable_vport_takes_only_what_the_consumer_has_room_for),
+        T(plain_vport_drops_and_counts_what_does_not_fit),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     e2_runtime_stop();

@@ -75,4 +75,17 @@ static inline void e2_csum_replace32(uint8_t *csum, uint32_t old, uint32_t new)
     e2_csum_replace16(csum, (uint16_t)old, (uint16_t) new);
 }
 
+/**
+ * The checksum field at @csum after @len bytes of the covered data changed
+ * from @old to @new, in one step (an NF that rewrote a region, such as the
+ * datagram an ICMP error quotes). The region must start an even number of
+ * bytes from where the checksummed data starts.
+ */
+static inline void e2_csum_replace_bytes(uint8_t *csum, const void *old, const void *new,
+                                         size_t len)
+{
+    e2_csum_replace16(csum, (uint16_t)~e2_csum_fold(e2_csum_add(0, old, len)),
+                      (uint16_t)~e2_csum_fold(e2_csum_add(0, new, len)));
+}
+
 #endif

@@ -120,13 +120,38 @@ static struct e2_flow_entry *find_in(struct e2_flowtab *t, size_t b, uint16_t si
     return NULL;
 }
 
-struct e2_flow_entry *e2_flowtab_lookup(struct e2_flowtab *t, const struct e2_flow_key *k)
+struct e2_flow_entry *e2_flowtab_lookup_hashed(struct e2_flowtab *t, const struct e2_flow_key *k,
+                                               uint32_t hash)
 {
     size_t b1, b2;
     uint16_t sig;
-    place(t, e2_flow_hash(k), &b1, &b2, &sig);
+    place(t, hash, &b1, &b2, &sig);
     struct e2_flow_entry *e = find_in(t, b1, sig, k);
     return e ? e : find_in(t, b2, sig, k);
+}
+
+struct e2_flow_entry *e2_flowtab_lookup(struct e2_flowtab *t, const struct e2_flow_key *k)
+{
+    return e2_flowtab_lookup_hashed(t, k, e2_flow_hash(k));
+}
+
+void e2_flowtab_prefetch(const struct e2_flowtab *t, uint32_t hash)
+{
+    size_t b1, b2;
+    uint16_t sig;
+    place(t, hash, &b1, &b2, &sig);
+    __builtin_prefetch(&t->buckets[b1]);
+    __builtin_prefetch(&t->buckets[b2]);
+}
+
+void e2_flowtab_prefetch_entries(const struct e2_flowtab *t, uint32_t hash)
+{
+    size_t b[2];
+    uint16_t sig;
+    place(t, hash, &b[0], &b[1], &sig);
+    for (unsigned i = 0; i < 2; i++)
+        for (unsigned s = 0; s < SLOTS; s++)
+            if (t->buckets[b[i]].sig[s] == sig) __builtin_prefetch(slot_entry(t, b[i], s));
 }
 
 /* Slot index of @e: where it sits in the entry array. */

@@ -74,6 +74,19 @@ void e2_flowtab_free(struct e2_flowtab *t);
 /** The entry of @k, or NULL. */
 struct e2_flow_entry *e2_flowtab_lookup(struct e2_flowtab *t, const struct e2_flow_key *k);
 
+/** e2_flowtab_lookup of a key whose e2_flow_hash() is @hash (computed once, used twice). */
+struct e2_flow_entry *e2_flowtab_lookup_hashed(struct e2_flowtab *t, const struct e2_flow_key *k,
+                                               uint32_t hash);
+
+/**
+ * Start loading what a lookup of @hash will read, so that a burst of
+ * lookups overlaps its cache misses: first the buckets (prefetch), a little
+ * later the entries their signatures point at (prefetch_entries, which reads
+ * the buckets), then the lookups.
+ */
+void e2_flowtab_prefetch(const struct e2_flowtab *t, uint32_t hash);
+void e2_flowtab_prefetch_entries(const struct e2_flowtab *t, uint32_t hash);
+
 /**
  * The entry of @k, inserted (data zeroed, expires = @expires) if absent;
  * *created says which. When both of its buckets are full, the entry closest

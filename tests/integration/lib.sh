@@ -19,6 +19,17 @@ wait_socket() {
   return 1
 }
 
+# Wait until a command succeeds, or fail after $1 seconds: wait_for SECONDS COMMAND...
+wait_for() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # Print a number from a module's statistics: stat SOCKET MODULE KEY
 stat() {
   "$E2CTL" dp -s "$1" --json module "$2" | python3 -c "import json,sys; print(json.load(sys.stdin)['stats']['$3'])"

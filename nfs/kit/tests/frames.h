@@ -13,6 +13,8 @@ struct frame_spec {
     uint32_t src, dst;
     uint16_t sport, dport; /* ICMP query: sport is the identifier */
     uint16_t payload;      /* bytes after the L4 header */
+    const uint8_t *data;   /* the payload bytes; NULL: a fixed pattern */
+    uint32_t seq;          /* TCP sequence number */
     uint16_t frag;         /* fragment field: flags and offset in 8-byte units */
     uint8_t vlans;
 };
@@ -40,11 +42,12 @@ static inline uint32_t frame_build(uint8_t *f, const struct frame_spec *s)
     e2_put32(ip + 12, s->src);
     e2_put32(ip + 16, s->dst);
     uint8_t *l4 = ip + 20;
-    for (unsigned i = 0; i < s->payload; i++) l4[l4h + i] = (uint8_t)(i * 7 + 3);
+    for (unsigned i = 0; i < s->payload; i++)
+        l4[l4h + i] = s->data ? s->data[i] : (uint8_t)(i * 7 + 3);
     if (s->proto == 6) {
         e2_put16(l4, s->sport);
         e2_put16(l4 + 2, s->dport);
-        e2_put32(l4 + 4, 1000);
+        e2_put32(l4 + 4, s->seq);
         l4[12] = 5 << 4;
         l4[13] = s->tcp_flags;
     } else if (s->proto == 17) {

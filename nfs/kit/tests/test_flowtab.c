@@ -63,6 +63,10 @@ static void inserted_entries_are_found_zeroed_and_stay_put(void **state)
     for (uint32_t i = 0; i < 5000; i++) {
         struct e2_flow_key k = key(i);
         assert_ptr_equal(e2_flowtab_lookup(t, &k), first[i]);
+        uint32_t h = e2_flow_hash(&k);
+        e2_flowtab_prefetch(t, h);
+        e2_flowtab_prefetch_entries(t, h);
+        assert_ptr_equal(e2_flowtab_lookup_hashed(t, &k, h), first[i]);
         bool created = true;
         assert_ptr_equal(e2_flowtab_insert(t, &k, 0, 100, &created), first[i]);
         assert_false(created);

@@ -39,7 +39,8 @@ static void udp_tcp_and_icmp_fields_are_read(void **state)
                             .sport = 40000,
                             .dport = 80,
                             .tcp_flags = E2_TCP_SYN,
-                            .vlans = 2};
+                            .vlans = 2,
+                            .seq = 1000};
     n = frame_build(f, &s);
     assert_int_equal(e2_pkt_parse(f, n, &p), E2_PKT_OK);
     assert_int_equal(p.vlans, 2);
@@ -225,6 +226,21 @@ static void quoted_datagram_of_an_icmp_error_is_read_and_rewritten(void **state)
     assert_int_not_equal(e2_pkt_parse_quoted(&p, &q), E2_PKT_OK);
 }
 
+static void a_rewritten_region_patches_the_checksum_over_it(void **state)
+{
+    (void)state;
+    uint8_t data[64], old[64];
+    for (unsigned i = 0; i < sizeof(data); i++) data[i] = (uint8_t)(i * 37 + 11);
+    uint8_t csum[2];
+    e2_put16(csum, e2_csum_fold(e2_csum_add(0, data, sizeof(data))));
+    for (unsigned len = 1; len <= 21; len += 4) { /* odd lengths too: the tail byte pads */
+        memcpy(old, data + 10, len);
+        for (unsigned i = 0; i < len; i++) data[10 + i] ^= (uint8_t)(0x5a + i);
+        e2_csum_replace_bytes(csum, old, data + 10, len);
+        assert_int_equal(e2_get16(csum), e2_csum_fold(e2_csum_add(0, data, sizeof(data))));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +252,7 @@ int main(void)
         cmocka_unit_test(udp_without_checksum_stays_without),
         cmocka_unit_test(udp_checksum_that_computes_to_zero_is_sent_as_ffff),
         cmocka_unit_test(quoted_datagram_of_an_icmp_error_is_read_and_rewritten),
+        cmocka_unit_test(a_rewritten_region_patches_the_checksum_over_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
