@@ -87,13 +87,17 @@ static void process(void *ctx, unsigned in, struct rte_mbuf **pkts, uint16_t n, 
 {
     struct mon_nf *a = ctx;
     (void)in;
-    uint64_t now = e2nf_app_now_ns();
+    uint8_t *frames[MON_BURST];
+    uint32_t lens[MON_BURST];
+    const struct mon_flow *f[MON_BURST];
     for (uint16_t i = 0; i < n; i++) {
-        const struct mon_flow *f;
-        struct rte_mbuf *m = pkts[i];
-        mon_packet(a->mon, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), now, &f);
-        if (f && a->app_slot >= 0) e2_meta_set_tag(m, (unsigned)a->app_slot, f->app);
-        if (f && a->url_slot >= 0) e2_meta_set_tag(m, (unsigned)a->url_slot, f->url);
+        frames[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+        lens[i] = rte_pktmbuf_data_len(pkts[i]);
+    }
+    mon_burst(a->mon, frames, lens, n, e2nf_app_now_ns(), f, NULL); /* the app's bursts: 32 */
+    for (uint16_t i = 0; i < n; i++) {
+        if (f[i] && a->app_slot >= 0) e2_meta_set_tag(pkts[i], (unsigned)a->app_slot, f[i]->app);
+        if (f[i] && a->url_slot >= 0) e2_meta_set_tag(pkts[i], (unsigned)a->url_slot, f[i]->url);
         out[i] = a->out;
     }
 }

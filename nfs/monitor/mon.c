@@ -155,22 +155,12 @@ static bool has_payload(const struct e2_pkt *p)
            p->payload_off < p->l3_off + p->total_len;
 }
 
-enum e2_pkt_status mon_packet(struct mon *m, uint8_t *frame, uint32_t len, uint64_t now,
-                              const struct mon_flow **flow)
+/* Count the parsed packet @p of key @k (hash @h) at @now; its flow after it. */
+static const struct mon_flow *account(struct mon *m, const struct e2_pkt *p,
+                                      const struct e2_flow_key *k, uint64_t now)
 {
-    struct e2_pkt p;
-    enum e2_pkt_status s = e2_pkt_parse(frame, len, &p);
-    *flow = NULL;
-    m->st.packets++;
-    m->st.bytes += len;
-    if (s != E2_PKT_OK) {
-        m->st.bad[s]++;
-        return s;
-    }
-    struct e2_flow_key k;
-    e2_flow_key_of(&p, &k);
     bool created;
-    struct e2_flow_entry *e = e2_flowtab_insert(m->tab, &k, now, now + m->to.idle, &created);
+    struct e2_flow_entry *e = e2_flowtab_insert(m->tab, k, now, now + m->to.idle, &created);
     struct mon_flow *f = (struct mon_flow *)e->data;
     if (created) {
         m->st.flows_created++;
@@ -181,16 +171,55 @@ enum e2_pkt_status mon_packet(struct mon *m, uint8_t *frame, uint32_t len, uint6
         f->reported = now;
     }
     f->packets++;
-    f->bytes += p.total_len;
+    f->bytes += p->total_len;
     f->last = now;
-    if (p.proto == 6 && !p.is_frag) f->tcp_flags |= p.tcp_flags;
-    if (!f->classified && has_payload(&p)) classify_payload(m, e, &p);
+    if (p->proto == 6 && !p->is_frag) f->tcp_flags |= p->tcp_flags;
+    if (!f->classified && has_payload(p)) classify_payload(m, e, p);
     if (!f->ended) e->expires = now + m->to.idle;
-    if (!f->ended && p.proto == 6 && !p.is_frag && (p.tcp_flags & (E2_TCP_FIN | E2_TCP_RST))) {
+    if (!f->ended && p->proto == 6 && !p->is_frag && (p->tcp_flags & (E2_TCP_FIN | E2_TCP_RST))) {
         f->ended = true;
         e->expires = now + m->to.linger;
     }
-    *flow = f;
+    return f;
+}
+
+void mon_burst(struct mon *m, uint8_t *const *frames, const uint32_t *lens, unsigned n,
+               uint64_t now, const struct mon_flow **flows, enum e2_pkt_status *status)
+{
+    for (; n > MON_BURST; n -= MON_BURST, frames += MON_BURST, lens += MON_BURST,
+                          flows += MON_BURST, status = status ? status + MON_BURST : NULL)
+        mon_burst(m, frames, lens, MON_BURST, now, flows, status);
+    struct e2_pkt p[MON_BURST];
+    struct e2_flow_key k[MON_BURST];
+    uint32_t h[MON_BURST];
+    bool ok[MON_BURST];
+    for (unsigned i = 0; i < n; i++) __builtin_prefetch(frames[i]); /* headers: one line */
+    for (unsigned i = 0; i < n; i++) { /* parse, and start loading the buckets */
+        enum e2_pkt_status s = e2_pkt_parse(frames[i], lens[i], &p[i]);
+        if (status) status[i] = s;
+        m->st.packets++;
+        m->st.bytes += lens[i];
+        ok[i] = s == E2_PKT_OK;
+        flows[i] = NULL;
+        if (!ok[i]) {
+            m->st.bad[s]++;
+            continue;
+        }
+        e2_flow_key_of(&p[i], &k[i]);
+        h[i] = e2_flow_hash(&k[i]);
+        e2_flowtab_prefetch(m->tab, h[i]);
+    }
+    for (unsigned i = 0; i < n; i++) /* then the entries the buckets point at */
+        if (ok[i]) e2_flowtab_prefetch_entries(m->tab, h[i]);
+    for (unsigned i = 0; i < n; i++)
+        if (ok[i]) flows[i] = account(m, &p[i], &k[i], now);
+}
+
+enum e2_pkt_status mon_packet(struct mon *m, uint8_t *frame, uint32_t len, uint64_t now,
+                              const struct mon_flow **flow)
+{
+    enum e2_pkt_status s;
+    mon_burst(m, &frame, &len, 1, now, flow, &s);
     return s;
 }
 
