@@ -14,28 +14,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../../tests/integration/lib.sh"
 require_root_hugepages
 
-dir=$(mktemp -d) name=e2mon$$
-sock=$dir/e2d.sock ctl=$dir/mon.ctl
-cleanup() {
-  "$E2CTL" dp -s "$sock" quit >/dev/null 2>&1 || true
-  python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'STOP', ('127.0.0.1', int(open('$dir/port').read())))" 2>/dev/null || true
-  sleep 0.3
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+nf_test_begin
+ctl=$dir/mon.ctl
 fail() {
   echo "FAIL: $*" >&2
   cat "$dir/mon.err" >&2 || true
   exit 1
 }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 python3 "$here/ipfix_collector.py" 0 "$dir/port" "$dir/ipfix.json" &
 collector=$!
-for ((i = 0; i < 50; i++)); do [ -s "$dir/port" ] && break; sleep 0.1; done
-[ -s "$dir/port" ] || fail "the collector did not start"
+wait_for 5 test -s "$dir/port" || fail "the collector did not start"
 
 mac='dst_mac="02:00:00:00:00:02", src_mac="02:00:00:00:00:01"'
 cat >"$dir/e2d.conf" <<CONF
@@ -48,8 +37,7 @@ mm[0] -> http :: Sink();
 mm[1] -> other :: Sink();
 mm[2] -> untagged :: Sink();
 CONF
-"$E2D" -n "$name" -m 256 -s "$sock" -c "$dir/e2d.conf" >"$dir/e2d.log" 2>&1 &
-wait_socket "$sock" || { cat "$dir/e2d.log"; exit 1; }
+start_e2d "e2mon$$" "$dir/e2d.conf"
 
 cat >"$dir/mon.conf" <<CONF
 idle-timeout 2s
@@ -60,8 +48,7 @@ ipfix 127.0.0.1:$(cat "$dir/port") domain 9
 CONF
 "$MON" -n mon -s "$sock" -c "$dir/mon.conf" --ctl "$ctl" >"$dir/mon.out" 2>"$dir/mon.err" &
 mon=$!
-for ((i = 0; i < 100; i++)); do [ -S "$ctl" ] && break; sleep 0.1; done
-[ -S "$ctl" ] || fail "the monitor did not start"
+wait_for 10 test -S "$ctl" || fail "the monitor did not start"
 
 echo "== 1. known flows through e2d and the monitor"
 cat >"$dir/traffic.conf" <<CONF

@@ -14,22 +14,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../../tests/integration/lib.sh"
 require_root_hugepages
 
-dir=$(mktemp -d) name=e2norm$$
-sock=$dir/e2d.sock ctl=$dir/norm.ctl
-cleanup() {
-  "$E2CTL" dp -s "$sock" quit >/dev/null 2>&1 || true
-  sleep 0.3
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+nf_test_begin
+ctl=$dir/norm.ctl
 fail() {
   echo "FAIL: $*" >&2
   cat "$dir/norm.err" >&2 || true
   exit 1
 }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 python3 "$here/craft.py" "$dir/in.pcap" "$dir/expect.json"
 # The pcap port exists before the NF attaches (DPDK would ask the NF's process
@@ -39,11 +30,9 @@ cat >"$dir/e2d.conf" <<CONF
 nf norm(ports=[in, out], ring_size=1024);
 port pc(vdev="net_pcap0,rx_pcap=$dir/in.pcap,tx_pcap=$dir/out.pcap");
 CONF
-"$E2D" -n "$name" -m 256 -s "$sock" -c "$dir/e2d.conf" >"$dir/e2d.log" 2>&1 &
-wait_socket "$sock" || { cat "$dir/e2d.log"; exit 1; }
+start_e2d "e2norm$$" "$dir/e2d.conf"
 "$NORM" -n norm -s "$sock" --ttl-min 32 --ctl "$ctl" >"$dir/norm.out" 2>"$dir/norm.err" &
-for ((i = 0; i < 100; i++)); do [ -S "$ctl" ] && break; sleep 0.1; done
-[ -S "$ctl" ] || fail "the normalizer did not start"
+wait_for 10 test -S "$ctl" || fail "the normalizer did not start"
 
 echo "== crafted frames from a pcap, through the normalizer, into a pcap"
 n_in=$(json "d['in']" <"$dir/expect.json")
