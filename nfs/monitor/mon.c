@@ -157,10 +157,11 @@ static bool has_payload(const struct e2_pkt *p)
 
 /* Count the parsed packet @p of key @k (hash @h) at @now; its flow after it. */
 static const struct mon_flow *account(struct mon *m, const struct e2_pkt *p,
-                                      const struct e2_flow_key *k, uint64_t now)
+                                      const struct e2_flow_key *k, uint32_t h, uint64_t now)
 {
     bool created;
-    struct e2_flow_entry *e = e2_flowtab_insert(m->tab, k, now, now + m->to.idle, &created);
+    struct e2_flow_entry *e =
+        e2_flowtab_insert_hashed(m->tab, k, h, now, now + m->to.idle, &created);
     struct mon_flow *f = (struct mon_flow *)e->data;
     if (created) {
         m->st.flows_created++;
@@ -212,7 +213,7 @@ void mon_burst(struct mon *m, uint8_t *const *frames, const uint32_t *lens, unsi
     for (unsigned i = 0; i < n; i++) /* then the entries the buckets point at */
         if (ok[i]) e2_flowtab_prefetch_entries(m->tab, h[i]);
     for (unsigned i = 0; i < n; i++)
-        if (ok[i]) flows[i] = account(m, &p[i], &k[i], now);
+        if (ok[i]) flows[i] = account(m, &p[i], &k[i], h[i], now);
 }
 
 enum e2_pkt_status mon_packet(struct mon *m, uint8_t *frame, uint32_t len, uint64_t now,

@@ -87,6 +87,7 @@ void mon_export_record(void *ctx, const struct mon_record *r)
         fputc('\n', x->json);
         json_decref(j);
         x->st.json_records++;
+        x->json_dirty = true;
     }
     if (x->fd < 0) return;
     if (!x->open) begin(x);
@@ -99,7 +100,8 @@ void mon_export_record(void *ctx, const struct mon_record *r)
 void mon_export_flush(struct mon_export *x, uint64_t now)
 {
     x->now = now;
-    if (x->json) fflush(x->json);
+    if (x->json_dirty) fflush(x->json);
+    x->json_dirty = false;
     if (x->open && x->msg.records) send_msg(x);
 }
 

@@ -42,6 +42,7 @@ struct mon_export_stats {
 
 struct mon_export {
     FILE *json;
+    bool json_dirty; /* lines written since the last flush */
     int fd;
     struct sockaddr_in to;
     uint32_t domain, seq;
