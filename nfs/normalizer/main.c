@@ -51,6 +51,8 @@ static void process(void *ctx, unsigned in, struct rte_mbuf **pkts, uint16_t n, 
     struct norm_nf *a = ctx;
     (void)in;
     uint64_t now = e2nf_app_now_ns();
+    for (uint16_t i = 0; i < n; i++) /* the burst's headers load while the first are judged */
+        rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
     for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = pkts[i];
         uint32_t len = rte_pktmbuf_data_len(m), advance;
