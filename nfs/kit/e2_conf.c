@@ -182,32 +182,39 @@ int e2_conf_uint(const char *text, const char *what, uint64_t min, uint64_t max,
     return 0;
 }
 
+/* A quantity e2_units parses, in [min, max]; @kind names it with examples, @unit its unit. */
+struct quantity {
+    int (*parse)(const char *text, uint64_t *out);
+    const char *kind, *unit;
+};
+
+static int quantity(const struct quantity *q, const char *text, const char *what, uint64_t min,
+                    uint64_t max, uint64_t *out, struct e2_err *err)
+{
+    uint64_t v;
+    if (q->parse(text, &v))
+        return e2_err_set(err, EINVAL, "%s '%s' is not %s", what, text, q->kind);
+    if (v < min || v > max)
+        return e2_err_set(err, ERANGE, "%s '%s' is not from %llu to %llu %s", what, text,
+                          (unsigned long long)min, (unsigned long long)max, q->unit);
+    *out = v;
+    return 0;
+}
+
 int e2_conf_rate(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bps,
                  struct e2_err *err)
 {
-    uint64_t v;
-    if (e2_rate_parse(text, &v))
-        return e2_err_set(err, EINVAL, "%s '%s' is not a rate (e.g. 2Gbit, 500Mbit/s, 64kbps)",
-                          what, text);
-    if (v < min || v > max)
-        return e2_err_set(err, ERANGE, "%s '%s' is not from %llu to %llu bit/s", what, text,
-                          (unsigned long long)min, (unsigned long long)max);
-    *bps = v;
-    return 0;
+    static const struct quantity q = {e2_rate_parse, "a rate (e.g. 2Gbit, 500Mbit/s, 64kbps)",
+                                      "bit/s"};
+    return quantity(&q, text, what, min, max, bps, err);
 }
 
 int e2_conf_duration_us(const char *text, const char *what, uint64_t min, uint64_t max,
                         uint64_t *us, struct e2_err *err)
 {
-    uint64_t v;
-    if (e2_duration_parse_us(text, &v))
-        return e2_err_set(err, EINVAL, "%s '%s' is not a duration (e.g. 30s, 500ms, 2m)", what,
-                          text);
-    if (v < min || v > max)
-        return e2_err_set(err, ERANGE, "%s '%s' is not from %llu to %llu us", what, text,
-                          (unsigned long long)min, (unsigned long long)max);
-    *us = v;
-    return 0;
+    static const struct quantity q = {e2_duration_parse_us, "a duration (e.g. 30s, 500ms, 2m)",
+                                      "us"};
+    return quantity(&q, text, what, min, max, us, err);
 }
 
 int e2_conf_size(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bytes,
