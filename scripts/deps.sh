@@ -17,6 +17,8 @@ PACKAGES=(
   # legacy NFs: the web proxy/cache (nfs/proxy runs its own Squid instances in
   # namespaces; the package's own squid service is not used)
   squid
+  # VPN NF: AES-GCM (OpenSSL 3); a Linux IPsec peer where the kernel has no ESP
+  libssl-dev user-mode-linux
 )
 
 want_huge=1

@@ -86,9 +86,9 @@ struct e2nf_app_def {
     /** The NF's own counters, a new JSON object (for "stats" and the exit line). */
     json_t *(*stats)(void *ctx);
     /**
-     * Stopping: free what the NF holds. Called before detaching, so packets
-     * it still holds can go back with e2nf_drop() (also called after a
-     * failed start, with nothing attached).
+     * Stopping: free what the NF holds. Called once, before detaching (DPDK
+     * still runs: packets it holds go back with e2nf_drop(), rte_acl tables
+     * can be freed); also after a failed start, with nothing attached.
      */
     void (*fini)(void *ctx);
 };
