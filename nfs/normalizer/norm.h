@@ -49,13 +49,32 @@ struct norm_conf {
 };
 
 /** The counters, by reason. */
+// clang-format off: one counter a line (clang-format does not settle on X-macro lists)
 #define NORM_COUNTERS(X)                                                                           \
     X(passed)                                                                                      \
-    X(dropped) X(not_ipv4) X(tcp_null) X(tcp_xmas) X(tcp_syn_fin) X(tcp_syn_rst) X(tcp_no_ack)     \
-        X(ttl_raised) X(ip_options_stripped) X(ip_options_dropped) X(reserved_cleared)             \
-            X(reserved_dropped) X(frag_overlap_same) X(frag_overlap_differing) X(frag_overlap)     \
-                X(frag_too_many) X(frag_too_big) X(frag_bad_len) X(frag_bad_end) X(frag_complete)  \
-                    X(frag_expired) X(frag_evicted)
+    X(dropped)                                                                                     \
+    X(not_ipv4)                                                                                    \
+    X(tcp_null)                                                                                    \
+    X(tcp_xmas)                                                                                    \
+    X(tcp_syn_fin)                                                                                 \
+    X(tcp_syn_rst)                                                                                 \
+    X(tcp_no_ack)                                                                                  \
+    X(ttl_raised)                                                                                  \
+    X(ip_options_stripped)                                                                         \
+    X(ip_options_dropped)                                                                          \
+    X(reserved_cleared)                                                                            \
+    X(reserved_dropped)                                                                            \
+    X(frag_overlap_same)                                                                           \
+    X(frag_overlap_differing)                                                                      \
+    X(frag_overlap)                                                                                \
+    X(frag_too_many)                                                                               \
+    X(frag_too_big)                                                                                \
+    X(frag_bad_len)                                                                                \
+    X(frag_bad_end)                                                                                \
+    X(frag_complete)                                                                               \
+    X(frag_expired)                                                                                \
+    X(frag_evicted)
+// clang-format on
 
 struct norm_stats {
 #define NORM_FIELD(name) uint64_t name;
