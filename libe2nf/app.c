@@ -142,7 +142,11 @@ static json_t *ports_json(struct e2nf_app *app)
     json_t *ports = json_object();
     unsigned n = e2nf_port_count(app->nf);
     for (unsigned p = 0; p < n && p < E2NF_APP_PORTS_MAX; p++) {
-        const struct port_stats *s = &app->ports[p];
+        struct port_stats *s = &app->ports[p];
+        if (app->def->poll) { /* the NF moves packets itself: libe2nf's own counts */
+            const struct e2nf_port_stats *ps = e2nf_port_stats(app->nf, p);
+            *s = (struct port_stats){.rx = ps->rx, .tx = ps->tx, .tx_full = ps->tx_full};
+        }
         json_object_set_new(ports, e2nf_port_name(app->nf, p),
                             json_pack("{s:I, s:I, s:I, s:I}", "rx", (json_int_t)s->rx, "tx",
                                       (json_int_t)s->tx, "dropped", (json_int_t)s->dropped,
