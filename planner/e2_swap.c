@@ -5,10 +5,11 @@
  * stops when none helps.
  *
  * A candidate is judged first by the overload of the most loaded link
- * (NIC direction or switch) beyond its capacity — what limits the rack's
- * throughput — then by the total excess over capacity, then by the switch
- * traffic it saves; it may never make the first two worse. Within capacity
- * only the switch traffic counts, as in the paper.
+ * (NIC direction or switch) beyond the link limit — the utilization of the
+ * busiest core, at most 1 (e2_place_link_limit): beyond it links, not
+ * cores, bound the plan's rate — then by the total excess over that limit,
+ * then by the switch traffic it saves; it may never make the first two
+ * worse. Within the limit only the switch traffic counts, as in the paper.
  *
  * Scoring is O(1): moving u from server a to b only changes the NIC loads of
  * a and b, by amounts read from u's traffic to each server
@@ -18,7 +19,7 @@
  *
  * Only pairs that can help are scored: a swap or move reduces switch traffic
  * only if u already exchanges traffic with the other server (or v with u's),
- * and reduces excess only if one of the two servers is over capacity; each
+ * and reduces excess only if one of the two servers is over the limit; each
  * such pair is met from the side of the node that qualifies it.
  */
 #include <math.h>
@@ -44,12 +45,13 @@ struct kl {
     double *tot_in, *tot_out; /* per node: all its incoming / outgoing traffic */
     double *r_uv, *r_vu;      /* per node v: rate u->v and v->u for the current u */
     double eps;
+    double limit; /* link utilization beyond which links limit the plan (e2_place_link_limit) */
     size_t w;
     unsigned top[3];   /* the three servers of highest link utilization this round */
-    double peak;       /* overload of the most loaded link now (0 when within capacity) */
+    double peak;       /* overload of the most loaded link beyond the limit now (or 0) */
     unsigned *grouped; /* movable nodes grouped by server this round */
     size_t *first;     /* per server: where its nodes start in grouped (n_servers + 1) */
-    bool *hot;         /* per server: a NIC direction over capacity */
+    bool *hot;         /* per server: a NIC direction over the limit */
 };
 
 /* Moving a node with totals IN/OUT from server f to server t. */
@@ -81,6 +83,12 @@ static double util(const struct e2_placement *pl, unsigned s, double d_in, doubl
     return max2(pl->nic_in[s] + d_in, pl->nic_out[s] + d_out) / cap;
 }
 
+/* Server s's NIC capacity up to the limit. */
+static double cap_of(const struct kl *k, unsigned s)
+{
+    return k->limit * (double)k->pl->hw->servers[s].nic_bps;
+}
+
 /* The three most utilized servers, and the overload of the most loaded link. */
 static void find_peaks(struct kl *k)
 {
@@ -96,7 +104,7 @@ static void find_peaks(struct kl *k)
             }
     }
     double sw = pl->opts.switch_bps > 0 ? pl->switch_bps / pl->opts.switch_bps : 0;
-    k->peak = max2(0, max2(u[0], sw) - 1);
+    k->peak = max2(0, max2(u[0], sw) - k->limit);
 }
 
 static double peak_change(const struct kl *k, unsigned a, unsigned b, const struct delta *d)
@@ -110,18 +118,18 @@ static double peak_change(const struct kl *k, unsigned a, unsigned b, const stru
         }
     double p = max2(rest, max2(util(pl, a, d->in_a, d->out_a), util(pl, b, d->in_b, d->out_b)));
     if (pl->opts.switch_bps > 0) p = max2(p, (pl->switch_bps + d->cross) / pl->opts.switch_bps);
-    return max2(0, p - 1) - k->peak;
+    return max2(0, p - k->limit) - k->peak;
 }
 
 static double excess_change(const struct kl *k, unsigned a, unsigned b, const struct delta *d)
 {
     const struct e2_placement *pl = k->pl;
-    double ca = (double)pl->hw->servers[a].nic_bps, cb = (double)pl->hw->servers[b].nic_bps;
+    double ca = cap_of(k, a), cb = cap_of(k, b);
     double x = over(pl->nic_in[a] + d->in_a, ca) - over(pl->nic_in[a], ca) +
                over(pl->nic_out[a] + d->out_a, ca) - over(pl->nic_out[a], ca) +
                over(pl->nic_in[b] + d->in_b, cb) - over(pl->nic_in[b], cb) +
                over(pl->nic_out[b] + d->out_b, cb) - over(pl->nic_out[b], cb);
-    double sw = pl->opts.switch_bps;
+    double sw = k->limit * pl->opts.switch_bps;
     if (sw > 0) x += over(pl->switch_bps + d->cross, sw) - over(pl->switch_bps, sw);
     return x;
 }
@@ -139,10 +147,10 @@ static bool better(const struct kl *k, const struct cand *c, const struct cand *
 static bool overflows(const struct kl *k, unsigned a, unsigned b, const struct delta *d)
 {
     const struct e2_placement *pl = k->pl;
-    double ca = (double)pl->hw->servers[a].nic_bps, cb = (double)pl->hw->servers[b].nic_bps;
+    double ca = cap_of(k, a), cb = cap_of(k, b), sw = k->limit * pl->opts.switch_bps;
     return over(pl->nic_in[a] + d->in_a, ca) > 0 || over(pl->nic_out[a] + d->out_a, ca) > 0 ||
            over(pl->nic_in[b] + d->in_b, cb) > 0 || over(pl->nic_out[b] + d->out_b, cb) > 0 ||
-           (pl->opts.switch_bps > 0 && over(pl->switch_bps + d->cross, pl->opts.switch_bps) > 0);
+           (sw > 0 && over(pl->switch_bps + d->cross, sw) > 0);
 }
 
 static void consider(const struct kl *k, struct cand *c, unsigned a, const struct delta *d,
@@ -251,7 +259,7 @@ static void survey(struct kl *k)
     for (size_t s = S; s > 0; s--) k->first[s] = k->first[s - 1];
     k->first[0] = 0;
     for (size_t s = 0; s < S; s++) {
-        double cap = (double)pl->hw->servers[s].nic_bps;
+        double cap = cap_of(k, (unsigned)s);
         k->hot[s] = pl->opts.respect_links &&
                     (over(pl->nic_in[s], cap) > 0 || over(pl->nic_out[s], cap) > 0);
     }
@@ -312,6 +320,7 @@ static int kl_init(struct kl *k)
             k->movable[k->n_movable++] = (unsigned)v;
     }
     k->eps = 1e-9 * all + 1e-6;
+    k->limit = e2_place_link_limit(ig, k->pl->hw);
     return 0;
 }
 
