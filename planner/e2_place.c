@@ -341,9 +341,10 @@ int e2_place_best_effort(const struct e2_igraph *ig, const struct e2_hw *hw,
     if (opts->respect_links) {
         struct e2_place_opts by_cores = *opts;
         by_cores.respect_links = false;
-        struct e2_placement *plain = NULL;
+        struct e2_placement *plain = NULL, *cut = NULL;
         double limit = e2_place_link_limit(ig, hw);
         if (!e2_place_pack(ig, hw, &by_cores, &plain, NULL)) keep_better(out, plain, opts, limit);
+        if (!e2_place_cut(ig, hw, opts, &cut, NULL)) keep_better(out, cut, opts, limit);
     }
     e2_place_improve(*out, ig);
     return 0;

@@ -16,12 +16,13 @@
  * round makes the single swap of two nodes on different servers (or move to
  * a free core) that most reduces traffic through the switch, until none
  * helps. Packing holds link capacity for edges to nodes not placed yet
- * (pessimistic), and the plain packing by cores competes as a start. Links
- * count as loaded beyond the utilization of the busiest core
- * (e2_place_link_limit), where they start to cap the plan's rate: a swap
- * never makes that worse; if the start is beyond it, swaps first reduce the
- * peak overload and the excess, and e2_place() fails when some link remains
- * over its capacity.
+ * (pessimistic); the plain packing by cores and a flow-order cut (nodes
+ * sorted by flow-ID range, consecutive runs per server, which keeps slices
+ * whole) compete as starts. Links count as loaded beyond the utilization of
+ * the busiest core (e2_place_link_limit), where they start to cap the plan's
+ * rate: a swap never makes that worse; if the start is beyond it, swaps
+ * first reduce the peak overload and the excess, and e2_place() fails when
+ * some link remains over its capacity.
  *
  * The placement keeps running totals (per-node traffic to each server, NIC
  * loads, switch load) so a swap is scored in O(1) and applied in O(degree);
@@ -113,14 +114,25 @@ bool e2_placement_allows(const struct e2_placement *pl, const struct e2_igraph *
 /**
  * The placement e2_place() computes, kept even when some link stays over
  * capacity (the simulator measures such plans): two DFS bin-packings — links
- * held pessimistically, and by cores alone — the better one (peak overload
- * beyond the link limit, then total excess, then switch traffic) improved
- * by swaps. Swaps never raise the peak overload, so the result is never
- * worse than either start.
+ * held pessimistically, and by cores alone — and the flow-order cut; the
+ * best (peak overload beyond the link limit, then total excess, then switch
+ * traffic) improved by swaps. Swaps never raise the peak overload, so the
+ * result is never worse than any start.
  */
 int e2_place_best_effort(const struct e2_igraph *ig, const struct e2_hw *hw,
                          const struct e2_place_opts *opts, struct e2_placement **out,
                          struct e2_err *err);
+
+/**
+ * The flow-order start of e2_place_best_effort() (e2_place_cut.c): placeable
+ * nodes sorted by the middle of their flow-ID range, cut into consecutive
+ * runs, one per server and within its NF cores, where the most utilized NIC
+ * is least (then the NIC traffic in all).
+ * @return 0, -ENOSPC when no cut fits the cores or a node's scaling rules
+ *         forbid its run's server, -ENOMEM
+ */
+int e2_place_cut(const struct e2_igraph *ig, const struct e2_hw *hw,
+                 const struct e2_place_opts *opts, struct e2_placement **out, struct e2_err *err);
 
 /**
  * The paper's placement: check the totals fit, DFS bin-packing, then swaps.
