@@ -89,7 +89,7 @@ static void run_lengths(struct cut *c)
     }
 }
 
-/* Edge @e seen from node v at place j of a run starting at i: its load on the run's NIC. */
+/* The node at place j joins run [i, j): its edge of rate @r with @other, on the run's NIC. */
 static void add_edge(struct cut *c, size_t i, size_t j, unsigned other, double r, double *here,
                      double *there)
 {

@@ -271,7 +271,7 @@ static void choose_slices(const struct e2_plan_pgraph *pg, const double *rate,
     for (size_t i = 0; i < pg->n_nodes; i++)
         cores += pg->nodes[i].kind == E2_PNODE_NF ? s[i].instances : 0;
     double need = fmax(ceil(cores / r.max_cores), ceil(fmax(in, out) / r.max_nic - 1e-9));
-    if (need <= 1) return;
+    if (need <= 1 || need > hw->n_servers) return;
     for (unsigned c = (unsigned)need; c <= hw->n_servers; c++) {
         if (!slices_fit(pg, s, c, &r, in, out)) continue;
         for (size_t i = 0; i < pg->n_nodes; i++) {
