@@ -19,6 +19,9 @@ PACKAGES=(
   squid
   # VPN NF: AES-GCM (OpenSSL 3); a Linux IPsec peer where the kernel has no ESP
   libssl-dev user-mode-linux
+  # the cluster: the rack switch (a private Open vSwitch, scripts/ovs.sh) and
+  # the manager's and agents' REST APIs
+  openvswitch-switch libmicrohttpd-dev libcurl4-openssl-dev
 )
 
 want_huge=1
