@@ -55,23 +55,6 @@ fail() {
   exit 1
 }
 
-# A host: namespace $pfx$1 with interface eth0 (MAC $2, address $3/24), its
-# default route through e2d ($4, a permanent neighbour), e2d's end $pfx$1.
-host_ns() {
-  local ns=$pfx$1 x="ip netns exec $pfx$1"
-  ip netns add "$ns"
-  ip link add "$ns" type veth peer name eth0 netns "$ns"
-  sysctl -qw "net.ipv6.conf.$ns.disable_ipv6=1"
-  ip link set "$ns" up
-  $x sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  $x ip link set lo up
-  $x ip link set eth0 address "$2"
-  $x ethtool -K eth0 tx off >/dev/null
-  $x ip link set eth0 up
-  $x ip addr add "$3/24" dev eth0
-  $x ip neigh replace "$4" lladdr "$gw_mac" dev eth0 nud permanent
-  $x ip route add default via "$4" dev eth0
-}
 vdev() {
   if [ "$PMD" = af_xdp ]; then
     echo "net_af_xdp_$1,iface=$1,force_copy=1"
@@ -82,8 +65,8 @@ vdev() {
 count() { stat "$sock" "$1" packets; }
 
 echo "== the client, the web server, the proxy and e2d"
-host_ns cl "$cl_mac" "$cl_ip" 10.12.30.1
-host_ns sv "$sv_mac" "$sv_ip" 203.0.113.1
+host_ns "${pfx}cl" "${pfx}cl" "$cl_mac" "$cl_ip/24" 10.12.30.1 "$gw_mac"
+host_ns "${pfx}sv" "${pfx}sv" "$sv_mac" "$sv_ip/24" 203.0.113.1 "$gw_mac"
 mkdir -p "$dir/www"
 head -c 300000 /dev/urandom >"$dir/www/object.bin"
 want=$(sha256sum <"$dir/www/object.bin")
