@@ -30,51 +30,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 source "$here/lib.sh"
 require_root_hugepages
-for c in squid nft curl ethtool; do
-  command -v $c >/dev/null || { echo "SKIP: $c missing (scripts/deps.sh installs it)"; exit 77; }
-done
-
-my_net=10.12.30.0/24 wan_net=131.114.88.92/30
-cl_ip=10.12.30.10 px_ip=10.12.30.3 sv_ip=203.0.113.80
-gw_mac=02:e2:00:00:00:01 cl_mac=02:00:0c:00:00:0a sv_mac=02:00:0c:00:00:50
-pfx=ap$(($$ % 10000)) dir=$(mktemp -d)
-chmod 755 "$dir" # the proxy user walks into the state folder
-state=$dir/state sock=$dir/e2d.sock
-
-cleanup() {
-  "$E2CTL" dp -s "$sock" quit >/dev/null 2>&1 || true
-  sleep 0.3
-  "$top/nfs/proxy/proxy.sh" down "$pfx" --state "$state" || true
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  for n in cl sv; do
-    ip link del "$pfx$n" 2>/dev/null || true
-    ip netns del "$pfx$n" 2>/dev/null || true
-  done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
+source "$top/nfs/proxy/tests/lib.sh"
+pfx=ap$(($$ % 10000)) wan_net=131.114.88.92/30
+fail_logs=(origin.log state/log/access.log nat.err fw.err e2d.log)
+fail_hook() { # on failure: e2d's modules and the NFs' counters
   "$E2CTL" dp -s "$sock" modules >&2 || true
   for n in nat fw; do "$E2CTL" nf -s "$dir/$n.ctl" stats >&2 || true; done
-  for f in origin.log state/log/access.log nat.err fw.err e2d.log; do
-    echo "--- $f" >&2
-    tail -n 20 "$dir/$f" >&2 || true
-  done
-  exit 1
 }
 count() { stat "$sock" "$1" packets; }
 
 echo "== the customer host, the web server on the WAN, the proxy"
-host_ns "${pfx}cl" "${pfx}cl" "$cl_mac" "$cl_ip/24" 10.12.30.1 "$gw_mac"
-host_ns "${pfx}sv" "${pfx}sv" "$sv_mac" "$sv_ip/24" 203.0.113.1 "$gw_mac"
-mkdir -p "$dir/www"
-head -c 300000 /dev/urandom >"$dir/www/object.bin"
-want=$(sha256sum <"$dir/www/object.bin")
-ip netns exec "${pfx}sv" python3 "$top/nfs/proxy/tests/origin.py" "$dir/www" "$dir/origin.log" 80 8080 &
-listening() { [ "$(ip netns exec "${pfx}sv" ss -Hltn 'sport = :80 or sport = :8080' | wc -l)" -eq 2 ]; }
-wait_for 30 listening || fail "the web server did not listen on ports 80 and 8080"
+proxy_test_begin
 "$top/nfs/proxy/proxy.sh" up "$pfx" --addr "$px_ip" --gw-mac "$gw_mac" --allow "$my_net" \
   --state "$state" --cache-mb 32 --mem-mb 16 --wait 150 >"$dir/proxy.conf" || fail "proxy.sh up failed"
 px_mac=$(ip netns exec "e2nf-$pfx" cat /sys/class/net/in/address)
@@ -134,17 +100,6 @@ wait_for 30 nf_up nat || fail "the NAT did not start"
 wait_for 30 nf_up fw || fail "the firewall did not start"
 echo "  proxy $px_ip, client $cl_ip, server $sv_ip, public $wan_net"
 
-get() { # get NAME URL: from the client, body to NAME.body, headers to NAME.hdr; prints the status
-  ip netns exec "${pfx}cl" curl -sS --connect-timeout 10 --max-time 60 --retry 2 \
-    -o "$dir/$1.body" -D "$dir/$1.hdr" -w '%{http_code}' "$2"
-}
-origin_from() { # origin_from PORT: the addresses the server saw GETs on PORT from
-  sed -n "s|^$1 \([0-9.]*\) \"GET /object.bin.*|\1|p" "$dir/origin.log" | sort -u | tr '\n' ' '
-}
-origin_lines() { grep -c "^$1 .*GET /object.bin" "$dir/origin.log" || true; }
-access_lines() { grep -c "GET http://$sv_ip/object.bin" "$state/log/access.log" 2>/dev/null || true; }
-access_has() { [ "$(access_lines)" -ge "$1" ]; }
-access_code() { grep "GET http://$sv_ip/object.bin" "$state/log/access.log" | sed -n "$1p" | awk '{print $4}'; }
 public() { [[ "$1" =~ ^131\.114\.88\.9[2-5]\ $ ]]; }
 
 echo "== 1. GET port 80: client -> proxy -> NAT -> firewall -> server, and back"
@@ -154,17 +109,17 @@ code=$(get first "http://$sv_ip/object.bin") || fail "curl through the proxy fai
 seen=$(origin_from 80)
 public "$seen" || fail "the server saw the proxy's request from '$seen', not a public address of $wan_net"
 wait_for 20 access_has 1 || fail "Squid logged no request"
-access_code 1 | grep -q MISS || fail "Squid's first log line is $(access_code 1), not a MISS"
-echo "  200, sha256 matches; the server saw ${seen% }; Squid: $(access_code 1)"
+access_code "$sv_ip" 1 | grep -q MISS || fail "Squid's first log line is $(access_code "$sv_ip" 1), not a MISS"
+echo "  200, sha256 matches; the server saw ${seen% }; Squid: $(access_code "$sv_ip" 1)"
 
 echo "== 2. the same GET: a cache hit"
 code=$(get second "http://$sv_ip/object.bin") || fail "second curl failed"
 [ "$code" = 200 ] || fail "second GET answered $code"
 cmp -s "$dir/first.body" "$dir/second.body" || fail "second GET: the body differs from the first"
 wait_for 20 access_has 2 || fail "Squid logged no second request"
-access_code 2 | grep -q HIT || fail "Squid's second log line is $(access_code 2), not a HIT"
+access_code "$sv_ip" 2 | grep -q HIT || fail "Squid's second log line is $(access_code "$sv_ip" 2), not a HIT"
 [ "$(origin_lines 80)" -eq 1 ] || fail "the server saw $(origin_lines 80) requests on port 80, not 1"
-echo "  200, byte-identical; the server saw 1 request; Squid: $(access_code 2)"
+echo "  200, byte-identical; the server saw 1 request; Squid: $(access_code "$sv_ip" 2)"
 
 echo "== 3. port 8080: client -> NAT -> firewall -> server, no proxy"
 to_proxy=$(count int_p)
