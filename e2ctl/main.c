@@ -31,6 +31,8 @@ static const struct e2ctl_verb verbs[] = {
      e2ctl_nf},
     {"plan", "POLICY|PGRAPH.json --hw HW.yaml", "size, place and print the deployment plan",
      e2ctl_plan},
+    {"switch", "-u URI rules|counters|apply FILE|delete COOKIE...",
+     "read and change the rack switch's rules (OVS or the model)", e2ctl_switch},
 };
 
 static int usage(int code)

@@ -40,4 +40,7 @@ int e2ctl_filter(int argc, char **argv);
 /* verb_plan.c: the deployment plan (planner/). */
 int e2ctl_plan(int argc, char **argv);
 
+/* verb_switch.c: the rack switch's rules (switch/, include/e2/switch.h). */
+int e2ctl_switch(int argc, char **argv);
+
 #endif
