@@ -103,8 +103,8 @@ static long table_value(const char *text, unsigned table, const char *key)
 }
 
 /* "table full" in E2's words: what the change adds to table @t and what fits there. */
-static void explain_table_full(struct ovs *o, const struct e2_sw_rule *add, size_t n_add,
-                               unsigned t, struct e2_err *err)
+static int explain_table_full(struct ovs *o, const struct e2_sw_rule *add, size_t n_add, unsigned t,
+                              struct e2_err *err)
 {
     char *features = NULL, *tables = NULL;
     size_t asked = 0;
@@ -116,35 +116,40 @@ static void explain_table_full(struct ovs *o, const struct e2_sw_rule *add, size
     long max = table_value(features, t, "max_entries"), active = table_value(tables, t, "active");
     free(features);
     free(tables);
-    if (max < 0 || active < 0) return;
-    e2_err_set(err, ENOSPC,
-               "table full: this change adds %zu entries to table %u but %ld fit (it holds %ld, "
-               "%ld in use); nothing changed",
-               asked, t, max - active, max, active);
+    if (max < 0 || active < 0)
+        return e2_err_set(err, ENOSPC,
+                          "table full: this change adds %zu entries to table %u; "
+                          "nothing changed",
+                          asked, t);
+    return e2_err_set(
+        err, ENOSPC,
+        "table full: this change adds %zu entries to table %u but %ld fit (it holds %ld, "
+        "%ld in use); nothing changed",
+        asked, t, max - active, max, active);
 }
 
-/* Say which rule OVS refused ("Error CODE for: ... cookie:0x..."), and why. */
-static void explain_refusal(struct ovs *o, const char *errtext, const struct e2_sw_rule *add,
-                            size_t n_add, uint32_t base, struct e2_err *err)
+/*
+ * Say which rule OVS refused ("Error CODE for: ... cookie:0x..."), and why;
+ * -EIO (@err keeps ovs-ofctl's words) when its message is not one of those.
+ */
+static int explain_refusal(struct ovs *o, const char *errtext, const struct e2_sw_rule *add,
+                           size_t n_add, uint32_t base, struct e2_err *err)
 {
     char code[64] = "";
     unsigned long long cookie = 0;
     unsigned table = 0;
     const char *e = strstr(errtext, "Error "), *c = strstr(errtext, "cookie:"),
                *t = strstr(errtext, "table:");
-    if (!e || sscanf(e, "Error %63s", code) != 1) return;
+    if (!e || sscanf(e, "Error %63s", code) != 1) return -EIO;
     if (c) cookie = strtoull(c + 7, NULL, 0);
     if (t) table = (unsigned)strtoul(t + 6, NULL, 10);
     uint64_t index = (cookie & E2_SW_OVS_SERIAL) - base;
-    if (!strcmp(code, "OFPFMFC_TABLE_FULL") && t) {
-        explain_table_full(o, add, n_add, table, err);
-        return;
-    }
+    if (!strcmp(code, "OFPFMFC_TABLE_FULL") && t)
+        return explain_table_full(o, add, n_add, table, err);
     if (c && index < n_add)
-        e2_err_set(err, EIO, "rules[%llu]: the switch refused it (%s); nothing changed",
-                   (unsigned long long)index, code);
-    else
-        e2_err_set(err, EIO, "the switch refused the change (%s); nothing changed", code);
+        return e2_err_set(err, EIO, "rules[%llu]: the switch refused it (%s); nothing changed",
+                          (unsigned long long)index, code);
+    return e2_err_set(err, EIO, "the switch refused the change (%s); nothing changed", code);
 }
 
 static double now_us(void)
@@ -170,7 +175,7 @@ static int ovs_apply(struct e2_sw *sw, const struct e2_sw_rule *add, size_t n_ad
     double t0 = now_us();
     int rc = *text ? ofctl(o, "add-flows", text, &out, &errtext, err) : 0;
     *us = now_us() - t0;
-    if (rc && errtext) explain_refusal(o, errtext, add, n_add, base, err);
+    if (rc && errtext) rc = explain_refusal(o, errtext, add, n_add, base, err);
     if (!rc) o->next_serial = base + (uint32_t)n_add;
     free(text);
     free(out);
