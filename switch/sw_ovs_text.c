@@ -493,7 +493,7 @@ int e2_sw_ovs_parse_dump(const char *text, struct e2_sw_entry **out, size_t *n,
     *out = rc ? NULL : calloc(nf ? nf : 1, sizeof(**out));
     *n = 0;
     if (!rc && !*out) rc = e2_err_set(err, ENOMEM, "out of memory for %zu rules", nf);
-    if (!rc) qsort(fl, nf, sizeof(*fl), flow_cmp);
+    if (!rc && nf) qsort(fl, nf, sizeof(*fl), flow_cmp);
     for (size_t i = 0, j; !rc && i < nf; i = j) {
         for (j = i + 1; j < nf && fl[j].cookie == fl[i].cookie;) j++;
         rc = regroup(fl + i, j - i, &(*out)[(*n)++], err);
