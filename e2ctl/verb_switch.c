@@ -33,10 +33,7 @@ static const char switch_help[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "e2ctl switch: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", switch_help);
-    return 2;
+    return e2ctl_usage("switch", switch_help, fmt, arg);
 }
 
 static int failed(const struct e2_err *err)

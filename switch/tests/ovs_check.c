@@ -3,7 +3,8 @@
  * Open vSwitch (set up by ovs_switch.sh: OpenFlow ports 1..4 are the veths
  * "nic0" of the four namespaces, table 5 holds 4 flows).
  *
- *  - applied rules read back equal to what the model switch holds, and
+ *  - applied rules (data/rack_rules.json) read back equal to what the model
+ *    switch holds, and
  *    `ovs-ofctl dump-flows` shows each rule's entries;
  *  - a change OVS refuses (table 5 full) or a bad rule changes nothing;
  *  - frames sent into port 1 leave by the port the model switch predicts,
@@ -146,36 +147,12 @@ static void flows_per_cookie(unsigned *count, size_t n)
 
 static const uint8_t mac_s2[6] = {2, 0xe2, 0, 0, 0, 0x12};
 
-/* The rack's ingress, egress and server-to-server rules for ports 1 (x1), 2 and 3 (servers). */
-static const char *const rack_rules =
-    "[{\"priority\": 100, \"cookie\": 1, \"match\": {\"in_port\": 1, \"ip_proto\": 17}, "
-    "\"actions\": [{\"flow_hash\": {\"hash\": \"symmetric_l3l4+udp\", \"bits\": 16}}, "
-    "{\"goto_table\": 1}]},"
-    " {\"table\": 1, \"cookie\": 10, \"match\": {\"ip_proto\": 17, \"src_ip\": "
-    "\"10.0.0.0-10.0.2.255\", \"dst_port\": \"5000-5999\", \"flow_range\": [0, 16384]}, "
-    "\"actions\": [{\"push_nsh\": {\"spi\": 10}}, {\"set_eth_dst\": \"02:e2:00:00:00:11\"}, "
-    "{\"output\": 2}]},"
-    " {\"table\": 1, \"cookie\": 11, \"match\": {\"ip_proto\": 17, \"src_ip\": "
-    "\"10.0.0.0-10.0.2.255\", \"dst_port\": \"5000-5999\", \"flow_range\": [16384, 32768]}, "
-    "\"actions\": [{\"push_nsh\": {\"spi\": 11}}, {\"set_eth_dst\": \"02:e2:00:00:00:12\"}, "
-    "{\"output\": 3}]},"
-    " {\"table\": 1, \"cookie\": 12, \"match\": {\"ip_proto\": 17, \"src_ip\": "
-    "\"10.0.0.0-10.0.2.255\", \"dst_port\": \"5000-5999\", \"flow_range\": [32768, 49152]}, "
-    "\"actions\": [{\"push_nsh\": {\"spi\": 12}}, {\"set_eth_dst\": \"02:e2:00:00:00:11\"}, "
-    "{\"output\": 2}]},"
-    " {\"table\": 1, \"cookie\": 13, \"match\": {\"ip_proto\": 17, \"src_ip\": "
-    "\"10.0.0.0-10.0.2.255\", \"dst_port\": \"5000-5999\", \"flow_range\": [49152, 65536]}, "
-    "\"actions\": [{\"push_nsh\": {\"spi\": 13, \"si\": 254}}, {\"set_eth_dst\": "
-    "\"02:e2:00:00:00:12\"}, {\"output\": 3}]},"
-    " {\"priority\": 100, \"cookie\": 20, \"match\": {\"in_port\": 2, \"nsh_spi\": 16776960}, "
-    "\"actions\": [{\"pop_nsh\": true}, {\"output\": 1}]},"
-    " {\"priority\": 50, \"cookie\": 21, \"match\": {\"eth_dst\": \"02:e2:00:00:00:12\"}, "
-    "\"actions\": [{\"output\": 3}]}]";
-
 static void rules_read_back_and_show_in_dump(void **state)
 {
     (void)state;
-    json_t *rules = jparse(rack_rules);
+    json_error_t jerr;
+    json_t *rules = json_load_file(E2_SW_TESTDATA "/rack_rules.json", 0, &jerr);
+    assert_non_null(rules);
     apply_both(rules, NULL);
     char *a = rules_text(ovs, false), *b = rules_text(model, false);
     assert_string_equal(a, b);

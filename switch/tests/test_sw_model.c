@@ -145,30 +145,25 @@ static void rejects_bad_uris(void **state)
     }
 }
 
-static const uint8_t server_mac[6] = {2, 0xe2, 0, 0, 0, 0x10};
-
 /*
- * The ingress layout of docs/switch.md: table 0 hashes the 5-tuple of UDP
- * from port 1, table 1 splits the flow IDs in four ranges, each to its own
- * server port with its own SPI.
+ * The rack of data/rack_rules.json: table 0 hashes the 5-tuple of UDP from
+ * port 1, table 1 splits the flow IDs in four ranges alternating between
+ * the servers on ports 2 and 3, each with its own SPI; port 2 sends NSH
+ * with SPI 0xffff00 out of port 1; eth_dst 02:e2:00:00:00:12 goes to port 3.
  */
-static const char *const ingress_rules =
-    "[{\"priority\": 100, \"cookie\": 1, \"match\": {\"in_port\": 1, \"ip_proto\": 17}, "
-    "\"actions\": [{\"flow_hash\": {\"hash\": \"symmetric_l3l4+udp\", \"bits\": 16}}, "
-    "{\"goto_table\": 1}]},"
-    " {\"table\": 1, \"cookie\": 10, \"match\": {\"flow_range\": [0, 16384]}, \"actions\": "
-    "[{\"push_nsh\": {\"spi\": 10}}, {\"set_eth_dst\": \"02:e2:00:00:00:10\"}, {\"output\": 2}]},"
-    " {\"table\": 1, \"cookie\": 11, \"match\": {\"flow_range\": [16384, 32768]}, \"actions\": "
-    "[{\"push_nsh\": {\"spi\": 11}}, {\"set_eth_dst\": \"02:e2:00:00:00:10\"}, {\"output\": 3}]},"
-    " {\"table\": 1, \"cookie\": 12, \"match\": {\"flow_range\": [32768, 49152]}, \"actions\": "
-    "[{\"push_nsh\": {\"spi\": 12}}, {\"set_eth_dst\": \"02:e2:00:00:00:10\"}, {\"output\": 4}]},"
-    " {\"table\": 1, \"cookie\": 13, \"match\": {\"flow_range\": [49152, 65536]}, \"actions\": "
-    "[{\"push_nsh\": {\"spi\": 13, \"si\": 254}}, {\"set_eth_dst\": \"02:e2:00:00:00:10\"}, "
-    "{\"output\": 5}]},"
-    " {\"priority\": 100, \"cookie\": 20, \"match\": {\"in_port\": 2, \"nsh_spi\": 16776960}, "
-    "\"actions\": [{\"pop_nsh\": true}, {\"output\": 1}]},"
-    " {\"priority\": 100, \"cookie\": 21, \"match\": {\"in_port\": 3}, \"actions\": "
-    "[{\"output\": 3}]}]";
+static const uint8_t server_mac[2][6] = {{2, 0xe2, 0, 0, 0, 0x11}, {2, 0xe2, 0, 0, 0, 0x12}};
+
+static struct e2_sw *open_rack(void)
+{
+    struct e2_sw *sw = open_model("model:");
+    json_error_t jerr;
+    struct e2_err err = {0};
+    json_t *rules = json_load_file(E2_SW_TESTDATA "/rack_rules.json", 0, &jerr);
+    assert_non_null(rules);
+    if (e2_sw_apply(sw, rules, NULL, &err)) fail_msg("%s", err.msg);
+    json_decref(rules);
+    return sw;
+}
 
 static struct e2_sw_verdict verdict;
 
@@ -199,15 +194,14 @@ static uint64_t packets_of(struct e2_sw *sw, uint32_t cookie)
 static void classifies_ingress_by_flow_id(void **state)
 {
     (void)state;
-    struct e2_sw *sw = open_model("model:");
-    apply_ok(sw, ingress_rules, NULL);
+    struct e2_sw *sw = open_rack();
     uint8_t frame[256];
     unsigned seed = 7, per_range[4] = {0};
     const unsigned n = 400;
     for (unsigned i = 0; i < n; i++) {
         struct tf_flow f = {.dst = {2, 0xe2, 0, 0, 0, 1},
                             .src = {2, 0, 0, 0, 0, 2},
-                            .sip = 0x0a000000u + (uint32_t)rand_r(&seed) % 65536,
+                            .sip = 0x0a000000u + (uint32_t)rand_r(&seed) % 0x300,
                             .dip = 0x0a010001,
                             .proto = 17,
                             .sport = (uint16_t)rand_r(&seed),
@@ -221,11 +215,11 @@ static void classifies_ingress_by_flow_id(void **state)
         assert_int_equal(verdict.n_hits, 2);
         assert_int_equal(verdict.hit_cookie[1], 10 + q);
         assert_int_equal(verdict.n_out, 1);
-        assert_int_equal(verdict.out[0].port, 2 + q);
+        assert_int_equal(verdict.out[0].port, 2 + q % 2);
         /* Ethernet to the server (no source), NSH MD-2 with the range's SPI, the frame. */
         const uint8_t *o = verdict.out[0].frame;
         assert_int_equal(verdict.out[0].len, 22 + len);
-        assert_memory_equal(o, server_mac, 6);
+        assert_memory_equal(o, server_mac[q % 2], 6);
         assert_memory_equal(o + 6, "\0\0\0\0\0\0\x89\x4f\x0f\xc2\x02\x03\0\0", 14);
         assert_int_equal(o[20], 10 + q);
         assert_int_equal(o[21], q == 3 ? 254 : 255);
@@ -243,8 +237,7 @@ static void classifies_ingress_by_flow_id(void **state)
 static void classifies_egress_and_edges(void **state)
 {
     (void)state;
-    struct e2_sw *sw = open_model("model:");
-    apply_ok(sw, ingress_rules, NULL);
+    struct e2_sw *sw = open_rack();
     uint8_t frame[256], nsh[300];
     struct tf_flow f = {.dst = {2, 0, 0, 0, 0, 9},
                         .src = {2, 0, 0, 0, 0, 8},
@@ -271,10 +264,14 @@ static void classifies_egress_and_edges(void **state)
     classify_ok(sw, nsh, sizeof(head) + len, 2);
     assert_int_equal(verdict.n_out, 0);
     assert_int_equal(verdict.n_hits, 1);
-    /* Output to the ingress port is skipped; no rule for port 4: a miss. */
+    /* Output to the ingress port is skipped; nothing for other MACs: a miss. */
+    memcpy(frame, server_mac[1], 6);
     classify_ok(sw, frame, len, 3);
     assert_int_equal(verdict.n_out, 0);
     assert_int_equal(verdict.hit_cookie[0], 21);
+    classify_ok(sw, frame, len, 4);
+    assert_int_equal(verdict.out[0].port, 3);
+    memcpy(frame, server_mac[0], 6);
     classify_ok(sw, frame, len, 4);
     assert_int_equal(verdict.n_hits, 0);
     /* TCP from port 1 does not match the UDP hash rule either. */
