@@ -4,6 +4,7 @@
  * Verbs come from the parts of E2 (see verbs.h): policy checking and
  * compiling, planning, the dataplane's control socket, and later the manager.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,17 @@
 #include "verbs.h"
 
 static int usage(int code);
+
+int e2ctl_usage(const char *verb, const char *help, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "e2ctl %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n%s", help);
+    return 2;
+}
 
 static int cmd_help(int argc, char **argv)
 {
@@ -31,6 +43,8 @@ static const struct e2ctl_verb verbs[] = {
      e2ctl_nf},
     {"plan", "POLICY|PGRAPH.json --hw HW.yaml", "size, place and print the deployment plan",
      e2ctl_plan},
+    {"switch", "-u URI rules|counters|apply FILE|delete COOKIE...",
+     "read and change the rack switch's rules (OVS or the model)", e2ctl_switch},
 };
 
 static int usage(int code)

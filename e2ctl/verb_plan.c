@@ -48,10 +48,7 @@ static const char plan_help[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "e2ctl plan: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", plan_help);
-    return 2;
+    return e2ctl_usage("plan", plan_help, fmt, arg);
 }
 
 static int parse_rate(const char *flag, const char *text, double *out)

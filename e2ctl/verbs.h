@@ -24,6 +24,10 @@ int e2ctl_dp(int argc, char **argv);
 /* verb_nf.c: talk to a sample NF's control socket. */
 int e2ctl_nf(int argc, char **argv);
 
+/* A usage error of VERB: "e2ctl VERB: <message>", then its @help; returns 2. */
+int e2ctl_usage(const char *verb, const char *help, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /*
  * Shared by the socket verbs: ARGS written as in e2d configs
  * ("size=4k, rule=\"...\"", one per word from @from) as a JSON object; and
@@ -39,5 +43,8 @@ int e2ctl_filter(int argc, char **argv);
 
 /* verb_plan.c: the deployment plan (planner/). */
 int e2ctl_plan(int argc, char **argv);
+
+/* verb_switch.c: the rack switch's rules (switch/, include/e2/switch.h). */
+int e2ctl_switch(int argc, char **argv);
 
 #endif

@@ -5,15 +5,18 @@
 # systemd, without the kernel module and without touching another instance.
 #
 #   scripts/ovs.sh start DIR     start both daemons, wait until they answer
-#   scripts/ovs.sh stop DIR      stop both daemons (their bridges go with them)
+#   scripts/ovs.sh stop DIR      delete the bridges, then stop both daemons
 #   scripts/ovs.sh env DIR       print the exports that point ovs-vsctl,
 #                                ovs-ofctl and ovs-appctl at this instance
 #
 # Bridges made here must use the userspace datapath:
 #   ovs-vsctl add-br br0 -- set bridge br0 datapath_type=netdev
-# and OpenFlow reaches a bridge at unix:DIR/br0.mgmt.
+# and OpenFlow reaches a bridge at unix:DIR/br0.mgmt. A bridge's local port
+# is a kernel tap named after the bridge, so bridge names must differ between
+# instances running at the same time; stop deletes the bridges first, or the
+# taps (persistent) would outlive the daemons and block the name.
 set -euo pipefail
-usage() { sed -n '2,14p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,17p' "$0"; exit "${1:-0}"; }
 [ $# -eq 2 ] || usage 2
 cmd=$1
 dir=$(realpath -m "$2")
@@ -64,9 +67,19 @@ stop_pidfile() {
   rm -f "$1"
 }
 
+# Delete every bridge while ovs-vswitchd still runs (it removes their taps).
+delete_bridges() {
+  local db=unix:$dir/db.sock br
+  [ -S "$dir/db.sock" ] && [ -f "$dir/ovs-vswitchd.pid" ] || return 0
+  for br in $(ovs-vsctl --db="$db" --timeout=5 list-br 2>/dev/null); do
+    ovs-vsctl --db="$db" --timeout=10 del-br "$br" || true
+  done
+}
+
 case "$cmd" in
   start) start ;;
   stop)
+    delete_bridges
     stop_pidfile "$dir/ovs-vswitchd.pid"
     stop_pidfile "$dir/ovsdb-server.pid"
     ;;
