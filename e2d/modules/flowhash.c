@@ -9,36 +9,32 @@
 
 #include <rte_hash_crc.h>
 
+#include "e2_ovs_hash.h"
 #include "hdr.h"
 #include "e2/meta.h"
 #include "module.h"
+#include "rangetab.h"
 #include "rcu.h"
 
-#define FH_SRC_IP   0x01
-#define FH_DST_IP   0x02
-#define FH_PROTO    0x04
-#define FH_SRC_PORT 0x08
-#define FH_DST_PORT 0x10
+/* The field bits are contract A's (e2_ovs_hash.h), which are policy's E2_FIELD_* too. */
+#define FH_SRC_IP   E2_OVS_F_SRC_IP
+#define FH_DST_IP   E2_OVS_F_DST_IP
+#define FH_PROTO    E2_OVS_F_PROTO
+#define FH_SRC_PORT E2_OVS_F_SRC_PORT
+#define FH_DST_PORT E2_OVS_F_DST_PORT
 
 static const char *const field_names[] = {"src_ip",   "dst_ip",   "proto",
                                           "src_port", "dst_port", NULL};
 
-struct fh_range {
-    uint32_t lo, last; /* [lo, last] inclusive */
-    uint16_t gate;
-};
-
-struct fh_table {
-    uint32_t n;
-    uint16_t miss_gate;
-    struct fh_range r[]; /* sorted by lo, disjoint */
-};
+enum { HASH_CRC32C, HASH_OVS };
+static const char *const hash_names[] = {"crc32c", "ovs", NULL};
 
 struct flowhash_args {
     json_t *fields;
     uint8_t bits;
     json_t *ranges;
     int64_t miss_gate;
+    int hash;
 };
 
 static const struct e2_arg flowhash_spec[] = {
@@ -50,18 +46,22 @@ static const struct e2_arg flowhash_spec[] = {
                 "list of {lo, hi, gate}: IDs in [lo, hi) leave by gate"),
     E2_ARG_I64(struct flowhash_args, miss_gate, "-1", -1, E2_GATES_MAX - 1,
                "gate for IDs in no range, -1 to drop"),
+    E2_ARG_ENUM(struct flowhash_args, hash, "\"crc32c\"", hash_names,
+                "crc32c, or ovs: the ID Open vSwitch's multipath computes"),
     E2_ARG_END,
 };
 
 struct flowhash_priv {
-    struct fh_table *table; /* RCU-protected */
+    struct e2_rangetab *table; /* RCU-protected */
     uint32_t fields, mask;
     uint8_t bits;
+    int hash;
+    enum e2_ovs_fields ovs; /* hash=ovs: the OVS field set */
 };
 
 /* ---- the hash ---- */
 
-static inline uint32_t flow_id(const struct flowhash_priv *f, const struct rte_mbuf *pkt)
+static inline uint32_t crc_id(const struct flowhash_priv *f, const struct rte_mbuf *pkt)
 {
     struct e2_hdr h;
     e2_hdr_parse(pkt, &h);
@@ -83,71 +83,53 @@ static inline uint32_t flow_id(const struct flowhash_priv *f, const struct rte_m
     const uint16_t *l4 = ports ? (const uint16_t *)(p + h.l4_off) : NULL;
     if (f->fields & FH_SRC_PORT) v = rte_hash_crc_2byte(l4 ? l4[0] : 0, v);
     if (f->fields & FH_DST_PORT) v = rte_hash_crc_2byte(l4 ? l4[1] : 0, v);
-    return v & f->mask;
+    return v;
 }
 
-static inline uint16_t lookup(const struct fh_table *t, uint32_t id)
+/* OVS's multipath(fields, 0, modulo_n, 2^bits, ...): the hash, cut below by the mask. */
+static inline uint32_t ovs_id(const struct flowhash_priv *f, const struct rte_mbuf *pkt)
 {
-    uint32_t lo = 0, hi = t->n;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (t->r[mid].lo <= id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo > 0 && id <= t->r[lo - 1].last) return t->r[lo - 1].gate;
-    return t->miss_gate;
+    struct e2_ovs_flow flow;
+    e2_ovs_flow_extract(rte_pktmbuf_mtod(pkt, const void *), rte_pktmbuf_data_len(pkt), &flow);
+    return e2_ovs_flow_hash(&flow, f->ovs, 0);
 }
 
 static void flowhash_process(struct e2_module *m, uint16_t igate, struct e2_batch *b)
 {
     (void)igate;
     struct flowhash_priv *f = m->priv;
-    const struct fh_table *t = e2_rcu_load(&f->table);
+    const struct e2_rangetab *t = e2_rcu_load(&f->table);
     uint16_t gates[E2_BATCH_MAX];
     for (uint32_t i = 0; i < b->cnt; i++) {
-        uint32_t id = flow_id(f, b->pkts[i]);
+        uint32_t id =
+            (f->hash == HASH_OVS ? ovs_id(f, b->pkts[i]) : crc_id(f, b->pkts[i])) & f->mask;
         e2_meta_set_flow_id(b->pkts[i], id);
-        gates[i] = lookup(t, id);
+        gates[i] = e2_rangetab_lookup(t, id);
     }
     e2_split(m, gates, b);
 }
 
 /* ---- tables ---- */
 
-static struct fh_table *table_new(uint32_t n, uint16_t miss_gate)
+static unsigned long long hi_of(const struct e2_range_gate *r)
 {
-    struct fh_table *t = malloc(sizeof(*t) + n * sizeof(t->r[0]));
-    if (!t) return NULL;
-    t->n = n;
-    t->miss_gate = miss_gate;
-    return t;
-}
-
-static int by_lo(const void *a, const void *b)
-{
-    const struct fh_range *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo;
+    return (unsigned long long)r->last + 1;
 }
 
 /* Sort and check that ranges are disjoint and inside [0, 2^bits). */
-static int table_check(const struct flowhash_priv *f, struct fh_table *t, struct e2_err *err)
+static int table_check(const struct flowhash_priv *f, struct e2_rangetab *t, struct e2_err *err)
 {
-    qsort(t->r, t->n, sizeof(t->r[0]), by_lo);
-    for (uint32_t i = 0; i < t->n; i++) {
-        if (t->r[i].last > f->mask)
-            return e2_err_set(err, ERANGE, "range [%u, %llu) goes beyond 2^%u", t->r[i].lo,
-                              (unsigned long long)t->r[i].last + 1, f->bits);
-        if (i > 0 && t->r[i].lo <= t->r[i - 1].last)
-            return e2_err_set(err, EEXIST, "range [%u, %llu) overlaps [%u, %llu)", t->r[i].lo,
-                              (unsigned long long)t->r[i].last + 1, t->r[i - 1].lo,
-                              (unsigned long long)t->r[i - 1].last + 1);
-    }
+    uint32_t k = e2_rangetab_sort(t);
+    if (k)
+        return e2_err_set(err, EEXIST, "range [%u, %llu) overlaps [%u, %llu)", t->r[k].lo,
+                          hi_of(&t->r[k]), t->r[k - 1].lo, hi_of(&t->r[k - 1]));
+    if (t->n && t->r[t->n - 1].last > f->mask)
+        return e2_err_set(err, ERANGE, "range [%u, %llu) goes beyond 2^%u", t->r[t->n - 1].lo,
+                          hi_of(&t->r[t->n - 1]), f->bits);
     return 0;
 }
 
-static int parse_range(const json_t *j, struct fh_range *r, struct e2_err *err)
+static int parse_range(const json_t *j, struct e2_range_gate *r, struct e2_err *err)
 {
     struct {
         uint64_t lo, hi;
@@ -179,12 +161,12 @@ static int parse_range(const json_t *j, struct fh_range *r, struct e2_err *err)
 }
 
 static int table_from_json(const struct flowhash_priv *f, const json_t *ranges, int64_t miss,
-                           struct fh_table **out, struct e2_err *err)
+                           struct e2_rangetab **out, struct e2_err *err)
 {
     if (!json_is_array(ranges))
         return e2_err_set(err, EINVAL, "'ranges' must be a list of {lo, hi, gate}");
-    struct fh_table *t =
-        table_new((uint32_t)json_array_size(ranges), miss < 0 ? E2_GATE_DROP : (uint16_t)miss);
+    struct e2_rangetab *t = e2_rangetab_new((uint32_t)json_array_size(ranges),
+                                            miss < 0 ? E2_GATE_DROP : (uint16_t)miss);
     if (!t) return e2_err_set(err, ENOMEM, "out of memory");
     for (uint32_t i = 0; i < t->n; i++) {
         int rc = parse_range(json_array_get(ranges, i), &t->r[i], err);
@@ -202,10 +184,17 @@ static int table_from_json(const struct flowhash_priv *f, const json_t *ranges, 
     return 0;
 }
 
-/* Publish @t and free the old table once no worker can be reading it. */
-static void table_swap(struct flowhash_priv *f, struct fh_table *t)
+/* Check @t, then publish it and free the old table once no worker can be reading it. */
+static int table_swap(struct flowhash_priv *f, struct e2_rangetab *t, struct e2_err *err)
 {
+    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
+    int rc = table_check(f, t, err);
+    if (rc) {
+        free(t);
+        return rc;
+    }
     free(e2_rcu_swap(&f->table, t));
+    return 0;
 }
 
 static int parse_fields(const json_t *j, uint32_t *out, struct e2_err *err)
@@ -230,6 +219,21 @@ static int parse_fields(const json_t *j, uint32_t *out, struct e2_err *err)
     return 0;
 }
 
+/* hash=ovs: the OVS field set for the fields (pairs hash symmetrically), at most 16 bits. */
+static int ovs_fields(struct flowhash_priv *f, struct e2_err *err)
+{
+    if (f->bits > 16)
+        return e2_err_set(err, ERANGE,
+                          "bits: hash=\"ovs\" takes at most 16 (multipath's modulo_n has at most "
+                          "65536 links)");
+    if (e2_ovs_hash_fields(f->fields, __builtin_popcount(f->fields) > 1, &f->ovs) != 0)
+        return e2_err_set(err, EINVAL,
+                          "fields: hash=\"ovs\" hashes what OVS's multipath can: [src_ip] "
+                          "(nw_src), [dst_ip] (nw_dst), [src_ip, dst_ip] (symmetric_l3) or the "
+                          "5-tuple (symmetric_l3l4+udp)");
+    return 0;
+}
+
 static int flowhash_init(struct e2_module *m, const void *args, struct e2_err *err)
 {
     const struct flowhash_args *a = args;
@@ -238,6 +242,8 @@ static int flowhash_init(struct e2_module *m, const void *args, struct e2_err *e
     if (rc) return rc;
     f->bits = a->bits;
     f->mask = a->bits == 32 ? UINT32_MAX : (1u << a->bits) - 1;
+    f->hash = a->hash;
+    if (f->hash == HASH_OVS && (rc = ovs_fields(f, err)) != 0) return rc;
     return table_from_json(f, a->ranges, a->miss_gate, &f->table, err);
 }
 
@@ -267,9 +273,9 @@ static int cmd_set_ranges(struct e2_module *m, const void *args, json_t **result
     (void)result;
     const struct set_args *a = args;
     struct flowhash_priv *f = m->priv;
-    struct fh_table *t;
+    struct e2_rangetab *t;
     int rc = table_from_json(f, a->ranges, a->miss_gate, &t, err);
-    if (!rc) table_swap(f, t);
+    if (!rc) free(e2_rcu_swap(&f->table, t));
     return rc;
 }
 
@@ -299,17 +305,8 @@ static int cmd_add_range(struct e2_module *m, const void *args, json_t **result,
     if (a->lo >= a->hi)
         return e2_err_set(err, ERANGE, "bad range [%llu, %llu)", (unsigned long long)a->lo,
                           (unsigned long long)a->hi);
-    struct fh_table *t = table_new(f->table->n + 1, f->table->miss_gate);
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    memcpy(t->r, f->table->r, f->table->n * sizeof(t->r[0]));
-    t->r[f->table->n] = (struct fh_range){(uint32_t)a->lo, (uint32_t)(a->hi - 1), a->gate};
-    int rc = table_check(f, t, err);
-    if (rc) {
-        free(t);
-        return rc;
-    }
-    table_swap(f, t);
-    return 0;
+    struct e2_range_gate r = {(uint32_t)a->lo, (uint32_t)(a->hi - 1), a->gate};
+    return table_swap(f, e2_rangetab_with(f->table, r), err);
 }
 
 static int cmd_delete_range(struct e2_module *m, const void *args, json_t **result,
@@ -318,18 +315,11 @@ static int cmd_delete_range(struct e2_module *m, const void *args, json_t **resu
     (void)result;
     const struct range_args *a = args;
     struct flowhash_priv *f = m->priv;
-    const struct fh_table *old = f->table;
-    uint32_t k = 0;
-    while (k < old->n && !(old->r[k].lo == a->lo && (uint64_t)old->r[k].last + 1 == a->hi)) k++;
-    if (k == old->n)
+    uint32_t k = e2_rangetab_find(f->table, (uint32_t)a->lo, (uint32_t)(a->hi - 1));
+    if (k == f->table->n)
         return e2_err_set(err, ENOENT, "no range [%llu, %llu)", (unsigned long long)a->lo,
                           (unsigned long long)a->hi);
-    struct fh_table *t = table_new(old->n - 1, old->miss_gate);
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    memcpy(t->r, old->r, k * sizeof(t->r[0]));
-    memcpy(&t->r[k], &old->r[k + 1], (old->n - k - 1) * sizeof(t->r[0]));
-    table_swap(f, t);
-    return 0;
+    return table_swap(f, e2_rangetab_without(f->table, k), err);
 }
 
 static int cmd_get_ranges(struct e2_module *m, const void *args, json_t **result,
@@ -343,8 +333,11 @@ static int cmd_get_ranges(struct e2_module *m, const void *args, json_t **result
         json_array_append_new(arr, json_pack("{s:I, s:I, s:i}", "lo", (json_int_t)f->table->r[i].lo,
                                              "hi", (json_int_t)f->table->r[i].last + 1, "gate",
                                              f->table->r[i].gate));
-    *result = json_pack("{s:o, s:i, s:i}", "ranges", arr, "bits", f->bits, "miss_gate",
-                        f->table->miss_gate == E2_GATE_DROP ? -1 : f->table->miss_gate);
+    *result = json_pack("{s:o, s:i, s:i, s:s}", "ranges", arr, "bits", f->bits, "miss_gate",
+                        f->table->miss_gate == E2_GATE_DROP ? -1 : f->table->miss_gate, "hash",
+                        hash_names[f->hash]);
+    if (f->hash == HASH_OVS)
+        json_object_set_new(*result, "ovs_fields", json_string(e2_ovs_fields_name(f->ovs)));
     return 0;
 }
 
@@ -364,13 +357,21 @@ static struct e2_module_type flowhash_type = {
     .summary = "computes flow IDs from affinity fields and steers ID ranges to gates",
     .manual = "Gates: up to 64 inputs; outputs as named by the ranges (up to 1024).\n"
               "\n"
-              "Computes each packet's flow ID — a hash (CRC32C) of the header fields named by the "
-              "NF's affinity, cut to `bits` bits — stores it in the packet's metadata, and sends "
-              "the packet out of the gate whose range [lo, hi) holds it; packets in no range leave "
-              "by miss_gate (-1: dropped). Absent fields (ports of ICMP, non-first fragments, "
-              "non-IP packets) hash as zero. This is the building block of E2's distribute stages "
-              "and of migration avoidance, so the table changes without pausing traffic: a new "
-              "table is built and swapped in RCU-style, and a batch of changes costs one swap.",
+              "Computes each packet's flow ID — a hash of the header fields named by the NF's "
+              "affinity, cut to `bits` bits — stores it in the packet's metadata, and sends the "
+              "packet out of the gate whose range [lo, hi) holds it; packets in no range leave by "
+              "miss_gate (-1: dropped). This is the building block of E2's distribute stages and "
+              "of migration avoidance, so the table changes without pausing traffic: a new table "
+              "is built and swapped in RCU-style, and a batch of changes costs one swap.\n"
+              "\n"
+              "hash=\"crc32c\" (the default) hashes the fields in order with CRC32-C; absent "
+              "fields (ports of ICMP, non-first fragments, non-IP packets) hash as zero. "
+              "hash=\"ovs\" computes the ID Open vSwitch's multipath(FIELDS, 0, modulo_n, "
+              "2^bits, 0, reg) writes for the same packet, so that the switch and e2d cut flow-ID "
+              "ranges alike (docs/nsh.md): fields [src_ip] is OVS's nw_src, [dst_ip] nw_dst, "
+              "[src_ip, dst_ip] symmetric_l3 and the 5-tuple symmetric_l3l4+udp (both directions "
+              "of a flow get one ID); other field sets, and bits above 16, are refused. "
+              "get_ranges says which hash runs.",
     .example = "rx -> fh :: FlowHash(fields=[\"src_ip\"], bits=8,\n"
                "ranges=[{lo=0, hi=128, gate=0}, {lo=128, hi=256, gate=1}]);\n"
                "fh[0] -> nat0; fh[1] -> nat1;",
