@@ -89,4 +89,10 @@ size_t e2_nsh_hdr_len(const struct e2_nsh_md *md);
 /** Write the NSH header carrying @md at @p (e2_nsh_hdr_len(@md) bytes); returns that length. */
 size_t e2_nsh_write(uint8_t *p, uint32_t spi, uint8_t si, uint8_t ttl, const struct e2_nsh_md *md);
 
+/**
+ * Write only the context TLVs for @md at @p (the bytes after the first E2_NSH_BASE_LEN of what
+ * e2_nsh_write writes); returns their length. For writers that keep the base headers ready.
+ */
+size_t e2_nsh_write_md(uint8_t *p, const struct e2_nsh_md *md);
+
 #endif

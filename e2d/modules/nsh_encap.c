@@ -35,10 +35,16 @@ static const struct e2_arg nsh_encap_spec[] = {
     E2_ARG_END,
 };
 
+#define HDR_FIXED (E2_NSH_ETH_LEN + E2_NSH_BASE_LEN)
+
+/*
+ * The outer Ethernet, base and service path headers are the same for every packet but for
+ * Length, which follows the metadata carried: one ready copy per combination of valid bits.
+ */
 struct nsh_encap_priv {
-    uint8_t eth[E2_NSH_ETH_LEN];
+    uint8_t hdr[1u << (E2_META_TAGS + 1)][HDR_FIXED];
     uint32_t spi;
-    uint8_t si, ttl;
+    uint8_t si;
     uint8_t carry; /* the metadata valid bits carried */
     uint64_t encapsulated, no_headroom;
 };
@@ -48,13 +54,18 @@ static int nsh_encap_init(struct e2_module *m, const void *args, struct e2_err *
     (void)err;
     const struct nsh_encap_args *a = args;
     struct nsh_encap_priv *e = m->priv;
-    memcpy(e->eth, a->dst_mac, 6);
-    memcpy(e->eth + 6, a->src_mac, 6);
-    e->eth[12] = E2_NSH_ETHERTYPE >> 8;
-    e->eth[13] = E2_NSH_ETHERTYPE & 0xff;
+    for (unsigned v = 0; v < RTE_DIM(e->hdr); v++) {
+        uint8_t *h = e->hdr[v], full[E2_NSH_HDR_MAX];
+        memcpy(h, a->dst_mac, 6);
+        memcpy(h + 6, a->src_mac, 6);
+        h[12] = E2_NSH_ETHERTYPE >> 8;
+        h[13] = E2_NSH_ETHERTYPE & 0xff;
+        struct e2_nsh_md md = {.valid = (uint8_t)v};
+        e2_nsh_write(full, a->spi, a->si, a->ttl, &md);
+        memcpy(h + E2_NSH_ETH_LEN, full, E2_NSH_BASE_LEN);
+    }
     e->spi = a->spi;
     e->si = a->si;
-    e->ttl = a->ttl;
     e->carry = (uint8_t)((a->flow_id ? E2_META_FLOW_ID : 0) |
                          (a->tags ? (E2_META_TAG(E2_META_TAGS) - E2_META_TAG(0)) : 0));
     return 0;
@@ -77,8 +88,8 @@ static bool encap_one(const struct nsh_encap_priv *e, struct rte_mbuf *pkt)
     size_t n = E2_NSH_ETH_LEN + e2_nsh_hdr_len(&md);
     uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(pkt, (uint16_t)n);
     if (!p) return false;
-    memcpy(p, e->eth, E2_NSH_ETH_LEN);
-    e2_nsh_write(p + E2_NSH_ETH_LEN, e->spi, e->si, e->ttl, &md);
+    memcpy(p, e->hdr[md.valid], HDR_FIXED);
+    if (md.valid) e2_nsh_write_md(p + HDR_FIXED, &md);
     return true;
 }
 
