@@ -36,6 +36,11 @@
 #define E2_NSH_HDR_MAX     (E2_NSH_BASE_LEN + 8 * (E2_NSH_TAGS + 1)) /* E2 writes at most this */
 #define E2_NSH_ETH_LEN     14
 
+/* E2's SPI space (24 bits; docs/nsh.md). */
+#define E2_SPI_EDGE_MAX    0x7FFFFF /* iGraph edges: SPI = edge id, 1 .. E2_SPI_EDGE_MAX */
+#define E2_SPI_DIST_BASE   0x800000 /* + pGraph edge: to the e2d that classifies and splits */
+#define E2_SPI_EGRESS_BASE 0xFFFF00 /* + port-node index: the switch pops NSH, outputs */
+
 /* What E2 carries in the context headers; the valid bits are those of e2_meta (meta.h). */
 #define E2_NSH_MD_FLOW_ID 0x01u
 #define E2_NSH_MD_TAG(i)  (0x02u << (i))
