@@ -13,7 +13,7 @@
  *            batch of 100 (one swap)
  *   nsh      cycles per packet of the NSH round trip (NSHEncap -> NSHDecap,
  *            with and without tags and flow ID); FlowHash hash="ovs"
- *            against hash="crc32c" (bench/nsh/run.sh sets the round trip
+ *            against hash="crc32c" (bench/e2d/run.sh sets the round trip
  *            against a plain forward in a running e2d)
  *
  * Usage: bench_engine [--quick] [modules|sched|rules|nsh ...]
