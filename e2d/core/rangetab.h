@@ -7,8 +7,11 @@
 #ifndef E2_RANGETAB_H
 #define E2_RANGETAB_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "e2_err.h"
 
 struct e2_range_gate {
     uint32_t lo, last; /* [lo, last], both included */
@@ -20,6 +23,31 @@ struct e2_rangetab {
     uint16_t miss_gate;
     struct e2_range_gate r[]; /* sorted by lo, disjoint (after e2_rangetab_sort) */
 };
+
+/** What a module's tables hold: how its JSON lists read and what makes a table valid. */
+struct e2_rangetab_kind {
+    const char *list;  /**< the argument naming the list: "ranges" */
+    const char *entry; /**< an entry's shape, for messages: "{lo, hi, gate}" */
+    int (*parse)(const json_t *j, struct e2_range_gate *r, struct e2_err *err);
+    /** Sort and check a fresh table (e2_rangetab_sort and the module's own limits). */
+    int (*check)(const void *ctx, struct e2_rangetab *t, struct e2_err *err);
+};
+
+/** A checked table from the JSON list @list (errors name the entry: "ranges[3]: ..."). */
+int e2_rangetab_from_json(const struct e2_rangetab_kind *k, const void *ctx, const json_t *list,
+                          int64_t miss_gate, struct e2_rangetab **out, struct e2_err *err);
+
+/**
+ * Check @t (NULL: out of memory) and publish it in *@slot RCU-style, freeing the old table once
+ * no worker can be reading it; on error @t is freed and *@slot stays.
+ */
+int e2_rangetab_publish(const struct e2_rangetab_kind *k, const void *ctx,
+                        struct e2_rangetab **slot, struct e2_rangetab *t, struct e2_err *err);
+
+/** Replace *@slot by the table of the JSON list @list, RCU-style (*@slot stays on error). */
+int e2_rangetab_replace(const struct e2_rangetab_kind *k, const void *ctx,
+                        struct e2_rangetab **slot, const json_t *list, int64_t miss_gate,
+                        struct e2_err *err);
 
 /** A table of @n ranges, to be filled (NULL when out of memory). */
 struct e2_rangetab *e2_rangetab_new(uint32_t n, uint16_t miss_gate);

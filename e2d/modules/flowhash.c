@@ -117,8 +117,9 @@ static unsigned long long hi_of(const struct e2_range_gate *r)
 }
 
 /* Sort and check that ranges are disjoint and inside [0, 2^bits). */
-static int table_check(const struct flowhash_priv *f, struct e2_rangetab *t, struct e2_err *err)
+static int table_check(const void *ctx, struct e2_rangetab *t, struct e2_err *err)
 {
+    const struct flowhash_priv *f = ctx;
     uint32_t k = e2_rangetab_sort(t);
     if (k)
         return e2_err_set(err, EEXIST, "range [%u, %llu) overlaps [%u, %llu)", t->r[k].lo,
@@ -160,42 +161,12 @@ static int parse_range(const json_t *j, struct e2_range_gate *r, struct e2_err *
     return 0;
 }
 
-static int table_from_json(const struct flowhash_priv *f, const json_t *ranges, int64_t miss,
-                           struct e2_rangetab **out, struct e2_err *err)
-{
-    if (!json_is_array(ranges))
-        return e2_err_set(err, EINVAL, "'ranges' must be a list of {lo, hi, gate}");
-    struct e2_rangetab *t = e2_rangetab_new((uint32_t)json_array_size(ranges),
-                                            miss < 0 ? E2_GATE_DROP : (uint16_t)miss);
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < t->n; i++) {
-        int rc = parse_range(json_array_get(ranges, i), &t->r[i], err);
-        if (rc) {
-            free(t);
-            return e2_err_prefix(err, "ranges[%u]: ", i);
-        }
-    }
-    int rc = table_check(f, t, err);
-    if (rc) {
-        free(t);
-        return rc;
-    }
-    *out = t;
-    return 0;
-}
-
-/* Check @t, then publish it and free the old table once no worker can be reading it. */
-static int table_swap(struct flowhash_priv *f, struct e2_rangetab *t, struct e2_err *err)
-{
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    int rc = table_check(f, t, err);
-    if (rc) {
-        free(t);
-        return rc;
-    }
-    free(e2_rcu_swap(&f->table, t));
-    return 0;
-}
+static const struct e2_rangetab_kind range_kind = {
+    .list = "ranges",
+    .entry = "{lo, hi, gate}",
+    .parse = parse_range,
+    .check = table_check,
+};
 
 static int parse_fields(const json_t *j, uint32_t *out, struct e2_err *err)
 {
@@ -244,7 +215,7 @@ static int flowhash_init(struct e2_module *m, const void *args, struct e2_err *e
     f->mask = a->bits == 32 ? UINT32_MAX : (1u << a->bits) - 1;
     f->hash = a->hash;
     if (f->hash == HASH_OVS && (rc = ovs_fields(f, err)) != 0) return rc;
-    return table_from_json(f, a->ranges, a->miss_gate, &f->table, err);
+    return e2_rangetab_from_json(&range_kind, f, a->ranges, a->miss_gate, &f->table, err);
 }
 
 static void flowhash_deinit(struct e2_module *m)
@@ -273,10 +244,7 @@ static int cmd_set_ranges(struct e2_module *m, const void *args, json_t **result
     (void)result;
     const struct set_args *a = args;
     struct flowhash_priv *f = m->priv;
-    struct e2_rangetab *t;
-    int rc = table_from_json(f, a->ranges, a->miss_gate, &t, err);
-    if (!rc) free(e2_rcu_swap(&f->table, t));
-    return rc;
+    return e2_rangetab_replace(&range_kind, f, &f->table, a->ranges, a->miss_gate, err);
 }
 
 struct range_args {
@@ -306,7 +274,7 @@ static int cmd_add_range(struct e2_module *m, const void *args, json_t **result,
         return e2_err_set(err, ERANGE, "bad range [%llu, %llu)", (unsigned long long)a->lo,
                           (unsigned long long)a->hi);
     struct e2_range_gate r = {(uint32_t)a->lo, (uint32_t)(a->hi - 1), a->gate};
-    return table_swap(f, e2_rangetab_with(f->table, r), err);
+    return e2_rangetab_publish(&range_kind, f, &f->table, e2_rangetab_with(f->table, r), err);
 }
 
 static int cmd_delete_range(struct e2_module *m, const void *args, json_t **result,
@@ -319,7 +287,7 @@ static int cmd_delete_range(struct e2_module *m, const void *args, json_t **resu
     if (k == f->table->n)
         return e2_err_set(err, ENOENT, "no range [%llu, %llu)", (unsigned long long)a->lo,
                           (unsigned long long)a->hi);
-    return table_swap(f, e2_rangetab_without(f->table, k), err);
+    return e2_rangetab_publish(&range_kind, f, &f->table, e2_rangetab_without(f->table, k), err);
 }
 
 static int cmd_get_ranges(struct e2_module *m, const void *args, json_t **result,

@@ -90,8 +90,9 @@ static void nsh_decap_process(struct e2_module *m, uint16_t igate, struct e2_bat
 
 /* ---- the SPI table ---- */
 
-static int spi_check(struct e2_rangetab *t, struct e2_err *err)
+static int spi_check(const void *ctx, struct e2_rangetab *t, struct e2_err *err)
 {
+    (void)ctx;
     uint32_t k = e2_rangetab_sort(t);
     if (!k) return 0;
     return e2_err_set(err, EEXIST, "spi %u is given twice (gates %u and %u)", t->r[k].lo,
@@ -125,45 +126,18 @@ static int parse_spi(const json_t *j, struct e2_range_gate *r, struct e2_err *er
     return 0;
 }
 
-static int table_from_json(const json_t *spis, int64_t miss, struct e2_rangetab **out,
-                           struct e2_err *err)
-{
-    if (!json_is_array(spis))
-        return e2_err_set(err, EINVAL, "'spis' must be a list of {spi, gate}");
-    struct e2_rangetab *t =
-        e2_rangetab_new((uint32_t)json_array_size(spis), miss < 0 ? E2_GATE_DROP : (uint16_t)miss);
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    int rc = 0;
-    for (uint32_t i = 0; i < t->n && !rc; i++)
-        if ((rc = parse_spi(json_array_get(spis, i), &t->r[i], err)) != 0)
-            e2_err_prefix(err, "spis[%u]: ", i);
-    if (!rc) rc = spi_check(t, err);
-    if (rc) {
-        free(t);
-        return rc;
-    }
-    *out = t;
-    return 0;
-}
-
-/* Check @t, publish it, and free the old table once no worker can be reading it. */
-static int table_swap(struct nsh_decap_priv *d, struct e2_rangetab *t, struct e2_err *err)
-{
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    int rc = spi_check(t, err);
-    if (rc) {
-        free(t);
-        return rc;
-    }
-    free(e2_rcu_swap(&d->table, t));
-    return 0;
-}
+static const struct e2_rangetab_kind spi_kind = {
+    .list = "spis",
+    .entry = "{spi, gate}",
+    .parse = parse_spi,
+    .check = spi_check,
+};
 
 static int nsh_decap_init(struct e2_module *m, const void *args, struct e2_err *err)
 {
     const struct nsh_decap_args *a = args;
     struct nsh_decap_priv *d = m->priv;
-    return table_from_json(a->spis, a->miss_gate, &d->table, err);
+    return e2_rangetab_from_json(&spi_kind, NULL, a->spis, a->miss_gate, &d->table, err);
 }
 
 static void nsh_decap_deinit(struct e2_module *m)
@@ -213,7 +187,7 @@ static int cmd_add_spi(struct e2_module *m, const void *args, json_t **result, s
     const struct spi_args *a = args;
     struct nsh_decap_priv *d = m->priv;
     struct e2_range_gate r = {a->spi, a->spi, a->gate};
-    return table_swap(d, e2_rangetab_with(d->table, r), err);
+    return e2_rangetab_publish(&spi_kind, NULL, &d->table, e2_rangetab_with(d->table, r), err);
 }
 
 static int cmd_remove_spi(struct e2_module *m, const void *args, json_t **result,
@@ -224,7 +198,7 @@ static int cmd_remove_spi(struct e2_module *m, const void *args, json_t **result
     struct nsh_decap_priv *d = m->priv;
     uint32_t k = e2_rangetab_find(d->table, a->spi, a->spi);
     if (k == d->table->n) return e2_err_set(err, ENOENT, "no spi %u", a->spi);
-    return table_swap(d, e2_rangetab_without(d->table, k), err);
+    return e2_rangetab_publish(&spi_kind, NULL, &d->table, e2_rangetab_without(d->table, k), err);
 }
 
 static int cmd_set_spis(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
@@ -232,10 +206,7 @@ static int cmd_set_spis(struct e2_module *m, const void *args, json_t **result, 
     (void)result;
     const struct nsh_decap_args *a = args;
     struct nsh_decap_priv *d = m->priv;
-    struct e2_rangetab *t;
-    int rc = table_from_json(a->spis, a->miss_gate, &t, err);
-    if (!rc) free(e2_rcu_swap(&d->table, t));
-    return rc;
+    return e2_rangetab_replace(&spi_kind, NULL, &d->table, a->spis, a->miss_gate, err);
 }
 
 static int cmd_get_spis(struct e2_module *m, const void *args, json_t **result, struct e2_err *err)
