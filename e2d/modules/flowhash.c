@@ -86,9 +86,24 @@ static inline uint32_t crc_id(const struct flowhash_priv *f, const struct rte_mb
     return v;
 }
 
+/*
+ * A packet in several segments: OVS checks IP lengths against the whole frame, so hash a copy
+ * of it in one piece (frames up to 16 KiB; longer ones are cut there).
+ */
+static __rte_noinline uint32_t ovs_id_segmented(const struct flowhash_priv *f,
+                                                const struct rte_mbuf *pkt)
+{
+    uint8_t buf[16384];
+    uint32_t len = RTE_MIN(rte_pktmbuf_pkt_len(pkt), (uint32_t)sizeof(buf));
+    struct e2_ovs_flow flow;
+    e2_ovs_flow_extract(rte_pktmbuf_read(pkt, 0, len, buf), len, &flow);
+    return e2_ovs_flow_hash(&flow, f->ovs, 0);
+}
+
 /* OVS's multipath(fields, 0, modulo_n, 2^bits, ...): the hash, cut below by the mask. */
 static inline uint32_t ovs_id(const struct flowhash_priv *f, const struct rte_mbuf *pkt)
 {
+    if (unlikely(pkt->nb_segs > 1)) return ovs_id_segmented(f, pkt);
     struct e2_ovs_flow flow;
     e2_ovs_flow_extract(rte_pktmbuf_mtod(pkt, const void *), rte_pktmbuf_data_len(pkt), &flow);
     return e2_ovs_flow_hash(&flow, f->ovs, 0);

@@ -293,6 +293,13 @@ static void flowhash_ovs_gives_the_flow_id_ovs_traced(void **state)
                      0xfedd); /* symmetric */
     assert_int_equal(flow_id_of(fh8, c, udp_packet(IP(10, 0, 0, 1), IP(10, 0, 0, 2), 1234, 80, 60)),
                      0xdd);
+    /* the same frame in two segments (the IP header cut in the middle) */
+    struct rte_mbuf *whole = udp_packet(IP(10, 0, 0, 1), IP(10, 0, 0, 2), 1234, 80, 60);
+    struct rte_mbuf *head = mbuf_of(rte_pktmbuf_mtod(whole, uint8_t *), 24),
+                    *tail = mbuf_of(rte_pktmbuf_mtod(whole, uint8_t *) + 24, 36);
+    rte_pktmbuf_free(whole);
+    assert_int_equal(rte_pktmbuf_chain(head, tail), 0);
+    assert_int_equal(flow_id_of(fh, c, head), 0xfedd);
     json_t *r = NULL;
     assert_int_equal(command(fh, "get_ranges", NULL, &r, NULL, 0), 0);
     assert_string_equal(json_string_value(json_object_get(r, "hash")), "ovs");
