@@ -91,3 +91,26 @@ start_e2d() {
 
 # Print a Python expression of d, the JSON document on stdin: json "d['a']"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# A Linux host behind e2d: namespace $1 whose "eth0" (MAC $3, address $4 as
+# A.B.C.D/LEN) is the peer of veth $2 left here for e2d's port; its default
+# route goes through gateway $5, a permanent neighbour with MAC $6 (e2d
+# rewrites the MACs of what it sends the host). No IPv6 chatter; full
+# checksums and no super-frames on the wire, so e2d sees what a NIC would.
+#   host_ns NS PEER MAC ADDR/LEN GATEWAY GATEWAY_MAC
+host_ns() {
+  local ns=$1 peer=$2 x="ip netns exec $1"
+  ip netns add "$ns"
+  ip link add "$peer" type veth peer name eth0 netns "$ns"
+  sysctl -qw "net.ipv6.conf.$peer.disable_ipv6=1"
+  ethtool -K "$peer" gro off >/dev/null 2>&1 || true
+  ip link set "$peer" up
+  $x sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  $x ip link set lo up
+  $x ip link set eth0 address "$3"
+  $x ethtool -K eth0 tx off tso off gso off >/dev/null
+  $x ip link set eth0 up
+  $x ip addr add "$4" dev eth0
+  $x ip neigh replace "$5" lladdr "$6" dev eth0 nud permanent
+  $x ip route add default via "$5" dev eth0
+}

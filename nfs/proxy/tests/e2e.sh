@@ -22,56 +22,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 source "$top/tests/integration/lib.sh"
 require_root_netns
-for c in squid nft curl ethtool; do
-  command -v $c >/dev/null || { echo "SKIP: $c missing (scripts/deps.sh installs it)"; exit 77; }
-done
+source "$here/lib.sh"
+pfx=px$(($$ % 10000))
 
-# Addresses: the customer network (my_net of fig14), the proxy in it, a server outside.
-my_net=10.12.30.0/24 cl_ip=10.12.30.10 px_ip=10.12.30.3 sv_ip=203.0.113.80
-gw_mac=02:e2:00:00:00:01 cl_mac=02:00:0c:00:00:0a sv_mac=02:00:0c:00:00:50
-pfx=px$(($$ % 10000)) dir=$(mktemp -d)
-chmod 755 "$dir" # the proxy user walks into the state folder
-state=$dir/state sock=$dir/e2d.sock
-
-cleanup() {
-  "$E2CTL" dp -s "$sock" quit >/dev/null 2>&1 || true
-  sleep 0.3
-  "$top/nfs/proxy/proxy.sh" down "$pfx" --state "$state" || true
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  for n in cl sv; do
-    ip link del "$pfx$n" 2>/dev/null || true
-    ip netns del "$pfx$n" 2>/dev/null || true
-  done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in origin.log state/log/access.log state/log/cache.log e2d.log; do
-    echo "--- $f" >&2
-    tail -n 20 "$dir/$f" >&2 || true
-  done
-  exit 1
-}
-
-# A host: namespace $pfx$1 with interface eth0 (MAC $2, address $3/24), its
-# default route through e2d ($4, a permanent neighbour), e2d's end $pfx$1.
-host_ns() {
-  local ns=$pfx$1 x="ip netns exec $pfx$1"
-  ip netns add "$ns"
-  ip link add "$ns" type veth peer name eth0 netns "$ns"
-  sysctl -qw "net.ipv6.conf.$ns.disable_ipv6=1"
-  ip link set "$ns" up
-  $x sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  $x ip link set lo up
-  $x ip link set eth0 address "$2"
-  $x ethtool -K eth0 tx off >/dev/null
-  $x ip link set eth0 up
-  $x ip addr add "$3/24" dev eth0
-  $x ip neigh replace "$4" lladdr "$gw_mac" dev eth0 nud permanent
-  $x ip route add default via "$4" dev eth0
-}
 vdev() {
   if [ "$PMD" = af_xdp ]; then
     echo "net_af_xdp_$1,iface=$1,force_copy=1"
@@ -82,15 +35,7 @@ vdev() {
 count() { stat "$sock" "$1" packets; }
 
 echo "== the client, the web server, the proxy and e2d"
-host_ns cl "$cl_mac" "$cl_ip" 10.12.30.1
-host_ns sv "$sv_mac" "$sv_ip" 203.0.113.1
-mkdir -p "$dir/www"
-head -c 300000 /dev/urandom >"$dir/www/object.bin"
-want=$(sha256sum <"$dir/www/object.bin")
-ip netns exec "${pfx}sv" python3 "$here/origin.py" "$dir/www" "$dir/origin.log" 80 8080 &
-listening() { [ "$(ip netns exec "${pfx}sv" ss -Hltn 'sport = :80 or sport = :8080' | wc -l)" -eq 2 ]; }
-wait_for 30 listening || fail "the web server did not listen on ports 80 and 8080"
-
+proxy_test_begin
 xdp=()
 [ "$PMD" = af_xdp ] && xdp=(--xdp)
 echo "$sv_ip www.e2.test" >"$dir/hosts"
@@ -121,17 +66,6 @@ CONF
 "$E2D" --no-huge -n "$pfx" -m 256 -s "$sock" -c "$dir/e2d.conf" >"$dir/e2d.log" 2>&1 &
 wait_socket "$sock" 30 || fail "e2d did not start"
 echo "  $PMD ports; proxy $px_ip (in MAC $px_mac), client $cl_ip, server $sv_ip"
-
-get() { # get NAME URL [CURL OPTION...]: from the client, body to NAME.body, headers to NAME.hdr
-  local name=$1 url=$2
-  shift 2
-  ip netns exec "${pfx}cl" curl -sS --connect-timeout 10 --max-time 60 --retry 2 \
-    -o "$dir/$name.body" -D "$dir/$name.hdr" -w '%{http_code}' "$@" "$url"
-}
-origin_lines() { grep -c "^$1 .*GET /object.bin" "$dir/origin.log" || true; }
-access_lines() { grep -c "GET http://${1:-$sv_ip}/object.bin" "$state/log/access.log" || true; }
-access_has() { [ "$(access_lines "${2:-}")" -ge "$1" ]; }
-access_code() { grep "GET http://$1/object.bin" "$state/log/access.log" | sed -n "$2p" | awk '{print $4}'; }
 
 echo "== 1. first GET: through the proxy, from the server"
 code=$(get first "http://$sv_ip/object.bin") || fail "curl through the proxy failed"
