@@ -1,8 +1,9 @@
 /*
  * Range tables: sorted, disjoint ranges [lo, last] of 32-bit keys, each sending to a gate, and
- * a miss gate for keys in none; looked up by binary search. FlowHash steers flow-ID ranges with
- * one, NSHDecap SPIs (ranges of one key). A published table is never changed: a command builds
- * a new one (these helpers) and swaps it in RCU-style (rcu.h), so workers read without locks.
+ * a miss gate for keys in none; looked up by binary search. NSHDecap steers SPIs with one (a
+ * range of one key per SPI). A published table is never changed: a command builds a new one
+ * (these helpers, from the module's JSON lists and checks) and swaps it in RCU-style (rcu.h), so
+ * workers read without locks.
  */
 #ifndef E2_RANGETAB_H
 #define E2_RANGETAB_H
