@@ -12,8 +12,12 @@
  *   rules    FlowHash range updates while a worker pushes traffic through
  *            it: per rule (add + delete, each an RCU swap) and per rule in a
  *            batch of 100 (one swap)
+ *   nsh      cycles per packet of the NSH round trip (NSHEncap -> NSHDecap,
+ *            with and without tags and flow ID); FlowHash hash="ovs"
+ *            against hash="crc32c" (bench/e2d/run.sh sets the round trip
+ *            against a plain forward in a running e2d)
  *
- * Usage: bench_engine [--quick] [modules|sched|rules ...]
+ * Usage: bench_engine [--quick] [modules|sched|rules|nsh ...]
  * The control thread and the worker share the CPUs this process may use; pin
  * the whole process with taskset for steadier figures (run.sh does).
  */
@@ -26,6 +30,7 @@
 #include <rte_launch.h>
 
 #include "e2/frame.h"
+#include "e2/meta.h"
 #include "graph.h"
 #include "ops.h"
 #include "pktpool.h"
@@ -94,6 +99,26 @@ static void apply(const char *text)
 
 /* ---- modules ---- */
 
+/*
+ * Cycles per packet of pushing the 32-packet batch @b into module `head` of the loaded graph,
+ * best of 5 runs; its tail (a BenchLoop) keeps the packets, so the batch goes round again.
+ * Frees the packets.
+ */
+static double batch_cycles(struct e2_batch *b)
+{
+    struct e2_module *head = e2_graph_module_find("head");
+    unsigned rounds = quick ? 20000 : 400000;
+    double best = 1e18;
+    for (int rep = 0; rep < 5; rep++) {
+        uint64_t t0 = rte_rdtsc();
+        for (unsigned r = 0; r < rounds; r++) head->type->process(head, 0, b);
+        double c = (double)(rte_rdtsc() - t0) / rounds / 32.0;
+        if (c < best) best = c;
+    }
+    rte_pktmbuf_free_bulk(b->pkts, 32);
+    return best;
+}
+
 /* Cycles per packet of pushing one 32-packet batch through a chain of @n Bypass. */
 static double chain_cycles(unsigned n, bool bytes)
 {
@@ -104,22 +129,12 @@ static double chain_cycles(unsigned n, bool bytes)
         len += (size_t)snprintf(text + len, sizeof(text) - len, " -> Bypass()");
     snprintf(text + len, sizeof(text) - len, " -> tail :: BenchLoop();");
     apply(text);
-    struct e2_module *head = e2_graph_module_find("head");
     if (bytes)
         for (struct e2_module *m = e2_graph_module_next(NULL); m; m = e2_graph_module_next(m))
             m->track_bytes = true;
     struct e2_batch b = {.cnt = 32};
     for (unsigned i = 0; i < 32; i++) b.pkts[i] = rte_pktmbuf_alloc(e2_pktpool());
-    unsigned rounds = quick ? 20000 : 400000;
-    double best = 1e18;
-    for (int rep = 0; rep < 5; rep++) {
-        uint64_t t0 = rte_rdtsc();
-        for (unsigned r = 0; r < rounds; r++) head->type->process(head, 0, &b);
-        double c = (double)(rte_rdtsc() - t0) / rounds / 32.0;
-        if (c < best) best = c;
-    }
-    rte_pktmbuf_free_bulk(b.pkts, 32);
-    return best;
+    return batch_cycles(&b);
 }
 
 typedef void (*hop_fn)(struct e2_batch *b, unsigned left);
@@ -367,9 +382,57 @@ static void bench_rules(void)
     e2_graph_destroy_all();
 }
 
+/* ---- nsh ---- */
+
+/*
+ * Cycles per packet of the pipeline @text (from `head` into `tail :: BenchLoop()`) on 32 UDP
+ * packets of 64 bytes from 32 sources; with @md each carries tags 0 and 2 and a flow ID.
+ */
+static double pipeline_cycles(const char *text, bool md)
+{
+    e2_graph_destroy_all();
+    apply(text);
+    struct e2_batch b = {.cnt = 32};
+    for (unsigned i = 0; i < 32; i++) {
+        b.pkts[i] = rte_pktmbuf_alloc(e2_pktpool());
+        e2_frame_udp4((uint8_t *)rte_pktmbuf_append(b.pkts[i], 64), 64, 0x0a000001 + i, 0x0a090002,
+                      (uint16_t)(1000 + i), 80);
+        if (!md) continue;
+        e2_meta_set_flow_id(b.pkts[i], i);
+        e2_meta_set_tag(b.pkts[i], 0, 7);
+        e2_meta_set_tag(b.pkts[i], 2, i);
+    }
+    return batch_cycles(&b);
+}
+
+static void bench_nsh(void)
+{
+    static const char round_trip[] =
+        "head :: NSHEncap(spi=5, dst_mac=\"02:e2:00:00:00:11\", src_mac=\"02:e2:00:00:00:10\") "
+        "-> NSHDecap(spis=[{spi=5, gate=0}]) -> tail :: BenchLoop();";
+    static const char crc[] =
+        "head :: FlowHash(ranges=[{lo=0, hi=65536, gate=0}]) -> tail :: BenchLoop();";
+    static const char ovs[] = "head :: FlowHash(hash=\"ovs\", ranges=[{lo=0, hi=65536, gate=0}]) "
+                              "-> tail :: BenchLoop();";
+    double rt = pipeline_cycles(round_trip, true), rt_bare = pipeline_cycles(round_trip, false),
+           fh_crc = pipeline_cycles(crc, false), fh_ovs = pipeline_cycles(ovs, false);
+    printf("# NSH round trip and FlowHash: cycles per packet (32-packet batches, 64-byte UDP)\n");
+    printf("#  NSHEncap -> NSHDecap, 2 tags + flow ID    %8.2f\n", rt);
+    printf("#  NSHEncap -> NSHDecap, no metadata         %8.2f\n", rt_bare);
+    printf("#  FlowHash crc32c, 5-tuple                  %8.2f\n", fh_crc);
+    printf("#  FlowHash ovs (symmetric_l3l4+udp)         %8.2f\n", fh_ovs);
+    printf("RESULT nsh_roundtrip_md_cycles_per_packet %.2f cycles\n", rt);
+    printf("RESULT nsh_roundtrip_bare_cycles_per_packet %.2f cycles\n", rt_bare);
+    printf("RESULT flowhash_crc32c_cycles_per_packet %.2f cycles\n", fh_crc);
+    printf("RESULT flowhash_ovs_cycles_per_packet %.2f cycles\n", fh_ovs);
+    printf("RATIO flowhash_ovs_vs_crc32c %.2f (%.2f vs %.2f cycles/packet)\n", fh_ovs / fh_crc,
+           fh_ovs, fh_crc);
+    e2_graph_destroy_all();
+}
+
 int main(int argc, char **argv)
 {
-    bool want[3] = {false, false, false};
+    bool want[4] = {false, false, false, false};
     bool any = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -380,12 +443,14 @@ int main(int argc, char **argv)
             want[1] = any = true;
         else if (strcmp(argv[i], "rules") == 0)
             want[2] = any = true;
+        else if (strcmp(argv[i], "nsh") == 0)
+            want[3] = any = true;
         else {
-            fprintf(stderr, "usage: bench_engine [--quick] [modules|sched|rules ...]\n");
+            fprintf(stderr, "usage: bench_engine [--quick] [modules|sched|rules|nsh ...]\n");
             return 2;
         }
     }
-    if (!any) want[0] = want[1] = want[2] = true;
+    if (!any) want[0] = want[1] = want[2] = want[3] = true;
     struct e2_runtime_opts o = {
         .eal = {.name = "e2bench", .no_huge = true, .mem_mb = 512, .workers = 1},
         .mbufs = 16383,
@@ -399,6 +464,7 @@ int main(int argc, char **argv)
     printf("# TSC %.3f GHz\n", (double)e2_tsc_hz() / 1e9);
     if (want[0]) bench_modules();
     if (want[2]) bench_rules();
+    if (want[3]) bench_nsh();
     if (want[1]) bench_sched();
     e2_runtime_stop();
     return 0;

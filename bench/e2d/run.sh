@@ -2,9 +2,11 @@
 # The e2d benchmarks in one run (see docs/benchmarks.md):
 #   1. e2d PortInc(net_null) -> PortOut(net_null) both ways, against
 #      dpdk-testpmd io-forward on the same two vdevs; runs alternate and the
-#      median of each is compared.
+#      median of each is compared. Alternating with them, the same e2d with
+#      NSHEncap -> NSHDecap on each way (one NSH hop, both ends: docs/nsh.md).
 #   2. bench_engine: Bypass cost per packet, worker-loop cost per task run
-#      (1, 8, 64 tasks), FlowHash rule updates in-process.
+#      (1, 8, 64 tasks), FlowHash rule updates in-process, the NSH round trip
+#      with and without metadata, FlowHash hash="ovs" against crc32c.
 #   3. bench_rules: FlowHash rule updates over a live e2d's control socket.
 # Pinning: every forwarding loop (testpmd's and e2d's worker) runs alone on
 # the last CPU this process may use; control threads share the first.
@@ -42,31 +44,37 @@ testpmd_run() {
     awk '/Rx-pps:/ {s += $2; n++; if (n % 2 == 0) {print s / 1e6; s = 0}}' | tail -n +3 | median
 }
 
-# Mpps through both ports of e2d, median of its per-second samples after the first.
+# Mpps through both ports of e2d, median of its per-second samples after the first;
+# e2d_run "MODULE -> ... ->" puts those modules on each way.
 e2d_run() {
   cat >"$dir/fwd.conf" <<CONF
 port p0(vdev="net_null0,copy=0");
 port p1(vdev="net_null1,copy=0");
-PortInc(port=p0) -> PortOut(port=p1);
-PortInc(port=p1) -> PortOut(port=p0);
+PortInc(port=p0) -> ${1:-} PortOut(port=p1);
+PortInc(port=p1) -> ${1:-} PortOut(port=p0);
 CONF
   "$E2D" --no-huge --cpus "$ctl,$fwd" -m 1024 -n "e2b$$" -s none -c "$dir/fwd.conf" --stats-period 1 \
     --duration "$secs" 2>/dev/null |
     awk '/^  portout/ && $3 ~ /\./ {s += $3; n++; if (n % 2 == 0) {print s; s = 0}}' | tail -n +2 | median
 }
 
+nsh_hop='NSHEncap(spi=5, dst_mac="02:e2:00:00:00:11", src_mac="02:e2:00:00:00:10") -> NSHDecap(spis=[{spi=5, gate=0}]) ->'
 echo "# 1. io forwarding on net_null, forwarding loop on CPU $fwd"
-tp=() e2=()
+tp=() e2=() nsh=()
 for ((r = 0; r < reps; r++)); do
   tp+=("$(testpmd_run)")
   e2+=("$(e2d_run)")
-  echo "  run $r: testpmd ${tp[-1]} Mpps, e2d ${e2[-1]} Mpps"
+  nsh+=("$(e2d_run "$nsh_hop")")
+  echo "  run $r: testpmd ${tp[-1]} Mpps, e2d ${e2[-1]} Mpps, e2d with an NSH hop ${nsh[-1]} Mpps"
 done
 tpm=$(printf '%s\n' "${tp[@]}" | median)
 e2m=$(printf '%s\n' "${e2[@]}" | median)
+nshm=$(printf '%s\n' "${nsh[@]}" | median)
 results+=("RESULT testpmd_io_mpps $tpm Mpps"
           "RESULT e2d_io_mpps $e2m Mpps"
-          "RATIO e2d_vs_testpmd $(awk -v a="$e2m" -v b="$tpm" 'BEGIN {printf "%.3f", a / b}') ($e2m vs $tpm Mpps, both ports)")
+          "RATIO e2d_vs_testpmd $(awk -v a="$e2m" -v b="$tpm" 'BEGIN {printf "%.3f", a / b}') ($e2m vs $tpm Mpps, both ports)"
+          "RESULT e2d_nsh_hop_io_mpps $nshm Mpps"
+          "RATIO nsh_roundtrip_vs_plain_forward $(awk -v a="$nshm" -v b="$e2m" 'BEGIN {printf "%.3f", a / b}') ($nshm vs $e2m Mpps, both ports)")
 
 echo "# 2. engine costs"
 q=()
@@ -74,6 +82,8 @@ q=()
 taskset -c "$ctl,$fwd" "$ENGINE" "${q[@]}" | tee "$dir/engine.out" | grep -v -E '^(RESULT|RATIO)'
 mapfile -t eng < <(grep -E '^(RESULT|RATIO)' "$dir/engine.out")
 results+=("${eng[@]}")
+results+=("$(awk -v e="$e2m" -v n="$nshm" '/^# TSC/ {g = $3} END {
+  printf "RESULT nsh_roundtrip_extra_cycles_per_packet %.1f cycles (%.1f vs %.1f cycles/packet at %s GHz)", g * 1000 / n - g * 1000 / e, g * 1000 / n, g * 1000 / e, g}' "$dir/engine.out")")
 
 echo "# 3. rule updates over the control socket of a running e2d (a worker forwarding meanwhile)"
 cat >"$dir/rules.conf" <<CONF

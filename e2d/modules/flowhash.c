@@ -12,24 +12,29 @@
 #include <rte_cycles.h>
 #include <rte_hash_crc.h>
 
+#include "e2_ovs_hash.h"
 #include "flowpin.h"
 #include "hdr.h"
 #include "e2/meta.h"
 #include "module.h"
 #include "rcu.h"
 
-#define FH_SRC_IP   0x01
-#define FH_DST_IP   0x02
-#define FH_PROTO    0x04
-#define FH_SRC_PORT 0x08
-#define FH_DST_PORT 0x10
-#define FH_ALL      0x1f
+/* The field bits are contract A's (e2_ovs_hash.h), which are policy's E2_FIELD_* too. */
+#define FH_SRC_IP   E2_OVS_F_SRC_IP
+#define FH_DST_IP   E2_OVS_F_DST_IP
+#define FH_PROTO    E2_OVS_F_PROTO
+#define FH_SRC_PORT E2_OVS_F_SRC_PORT
+#define FH_DST_PORT E2_OVS_F_DST_PORT
+#define FH_ALL      E2_OVS_F_5TUPLE
 
 /* Load counters: 2^LOAD_BITS buckets over the flow-ID space (fewer if bits is smaller). */
 #define LOAD_BITS 10
 
 static const char *const field_names[] = {"src_ip",   "dst_ip",   "proto",
                                           "src_port", "dst_port", NULL};
+
+enum { HASH_CRC32C, HASH_OVS };
+static const char *const hash_names[] = {"crc32c", "ovs", NULL};
 
 struct fh_range {
     uint32_t lo, last; /* [lo, last] inclusive */
@@ -51,6 +56,7 @@ struct flowhash_args {
     int64_t miss_gate;
     uint32_t track_flows;
     uint64_t idle_ms, linger_ms;
+    int hash;
 };
 
 static const struct e2_arg flowhash_spec[] = {
@@ -68,6 +74,8 @@ static const struct e2_arg flowhash_spec[] = {
                "a tracked flow idle this long has ended (the NF's flow_idle_timeout)"),
     E2_ARG_U64(struct flowhash_args, linger_ms, "2000", 1, 1e7,
                "a TCP flow ends this long after a RST, or after its last packet past a FIN"),
+    E2_ARG_ENUM(struct flowhash_args, hash, "\"crc32c\"", hash_names,
+                "crc32c, or ovs: the ID Open vSwitch's multipath computes"),
     E2_ARG_END,
 };
 
@@ -79,13 +87,39 @@ struct flowhash_priv {
     uint64_t *load;         /* packets per load bucket, with tracking */
     uint8_t load_shift;     /* flow ID >> load_shift = load bucket */
     uint64_t untracked;     /* packets no flow could be kept for (not IPv4) */
+    int hash;
+    enum e2_ovs_fields ovs; /* hash=ovs: the OVS field set */
 };
 
 /* ---- the hash ---- */
 
+/*
+ * A packet in several segments: OVS checks IP lengths against the whole frame, so hash a copy
+ * of it in one piece (frames up to 16 KiB; longer ones are cut there).
+ */
+static __rte_noinline uint32_t ovs_id_segmented(const struct flowhash_priv *f,
+                                                const struct rte_mbuf *pkt)
+{
+    uint8_t buf[16384];
+    uint32_t len = RTE_MIN(rte_pktmbuf_pkt_len(pkt), (uint32_t)sizeof(buf));
+    struct e2_ovs_flow flow;
+    e2_ovs_flow_extract(rte_pktmbuf_read(pkt, 0, len, buf), len, &flow);
+    return e2_ovs_flow_hash(&flow, f->ovs, 0);
+}
+
+/* OVS's multipath(fields, 0, modulo_n, 2^bits, ...): the hash, cut below by the mask. */
+static inline uint32_t ovs_id(const struct flowhash_priv *f, const struct rte_mbuf *pkt)
+{
+    if (unlikely(pkt->nb_segs > 1)) return ovs_id_segmented(f, pkt) & f->mask;
+    struct e2_ovs_flow flow;
+    e2_ovs_flow_extract(rte_pktmbuf_mtod(pkt, const void *), rte_pktmbuf_data_len(pkt), &flow);
+    return e2_ovs_flow_hash(&flow, f->ovs, 0) & f->mask;
+}
+
 static inline uint32_t flow_id(const struct flowhash_priv *f, const struct rte_mbuf *pkt,
                                const struct e2_hdr *hp)
 {
+    if (f->hash == HASH_OVS) return ovs_id(f, pkt);
     const struct e2_hdr h = *hp;
     const uint8_t *p = rte_pktmbuf_mtod(pkt, const uint8_t *);
     uint32_t v = 0;
@@ -326,6 +360,21 @@ static int parse_fields(const json_t *j, uint32_t *out, struct e2_err *err)
     return 0;
 }
 
+/* hash=ovs: the OVS field set for the fields (pairs hash symmetrically), at most 16 bits. */
+static int ovs_fields(struct flowhash_priv *f, struct e2_err *err)
+{
+    if (f->bits > 16)
+        return e2_err_set(err, ERANGE,
+                          "bits: hash=\"ovs\" takes at most 16 (multipath's modulo_n has at most "
+                          "65536 links)");
+    if (e2_ovs_hash_fields(f->fields, __builtin_popcount(f->fields) > 1, &f->ovs) != 0)
+        return e2_err_set(err, EINVAL,
+                          "fields: hash=\"ovs\" hashes what OVS's multipath can: [src_ip] "
+                          "(nw_src), [dst_ip] (nw_dst), [src_ip, dst_ip] (symmetric_l3) or the "
+                          "5-tuple (symmetric_l3l4+udp)");
+    return 0;
+}
+
 static int flowhash_init(struct e2_module *m, const void *args, struct e2_err *err)
 {
     const struct flowhash_args *a = args;
@@ -334,6 +383,8 @@ static int flowhash_init(struct e2_module *m, const void *args, struct e2_err *e
     if (rc) return rc;
     f->bits = a->bits;
     f->mask = a->bits == 32 ? UINT32_MAX : (1u << a->bits) - 1;
+    f->hash = a->hash;
+    if (f->hash == HASH_OVS && (rc = ovs_fields(f, err)) != 0) return rc;
     rc = table_from_json(f, a->ranges, a->miss_gate, &f->table, err);
     if (rc || !a->track_flows) return rc;
     uint64_t ms = rte_get_tsc_hz() / 1000;
@@ -453,8 +504,11 @@ static int cmd_get_ranges(struct e2_module *m, const void *args, json_t **result
         json_array_append_new(arr, json_pack("{s:I, s:I, s:i}", "lo", (json_int_t)f->table->r[i].lo,
                                              "hi", (json_int_t)f->table->r[i].last + 1, "gate",
                                              f->table->r[i].gate));
-    *result = json_pack("{s:o, s:i, s:i}", "ranges", arr, "bits", f->bits, "miss_gate",
-                        f->table->miss_gate == E2_GATE_DROP ? -1 : f->table->miss_gate);
+    *result = json_pack("{s:o, s:i, s:i, s:s}", "ranges", arr, "bits", f->bits, "miss_gate",
+                        f->table->miss_gate == E2_GATE_DROP ? -1 : f->table->miss_gate, "hash",
+                        hash_names[f->hash]);
+    if (f->hash == HASH_OVS)
+        json_object_set_new(*result, "ovs_fields", json_string(e2_ovs_fields_name(f->ovs)));
     return 0;
 }
 
@@ -728,13 +782,21 @@ static struct e2_module_type flowhash_type = {
     .summary = "computes flow IDs from affinity fields and steers ID ranges to gates",
     .manual = "Gates: up to 64 inputs; outputs as named by the ranges (up to 1024).\n"
               "\n"
-              "Computes each packet's flow ID — a hash (CRC32C) of the header fields named by the "
-              "NF's affinity, cut to `bits` bits — stores it in the packet's metadata, and sends "
-              "the packet out of the gate whose range [lo, hi) holds it; packets in no range leave "
-              "by miss_gate (-1: dropped). Absent fields (ports of ICMP, non-first fragments, "
-              "non-IP packets) hash as zero. This is the building block of E2's distribute stages "
-              "and of migration avoidance, so the table changes without pausing traffic: a new "
-              "table is built and swapped in RCU-style, and a batch of changes costs one swap.\n"
+              "Computes each packet's flow ID — a hash of the header fields named by the NF's "
+              "affinity, cut to `bits` bits — stores it in the packet's metadata, and sends the "
+              "packet out of the gate whose range [lo, hi) holds it; packets in no range leave by "
+              "miss_gate (-1: dropped). This is the building block of E2's distribute stages and "
+              "of migration avoidance, so the table changes without pausing traffic: a new table "
+              "is built and swapped in RCU-style, and a batch of changes costs one swap.\n"
+              "\n"
+              "hash=\"crc32c\" (the default) hashes the fields in order with CRC32-C; absent "
+              "fields (ports of ICMP, non-first fragments, non-IP packets) hash as zero. "
+              "hash=\"ovs\" computes the ID Open vSwitch's multipath(FIELDS, 0, modulo_n, "
+              "2^bits, 0, reg) writes for the same packet, so that the switch and e2d cut flow-ID "
+              "ranges alike (docs/nsh.md): fields [src_ip] is OVS's nw_src, [dst_ip] nw_dst, "
+              "[src_ip, dst_ip] symmetric_l3 and the 5-tuple symmetric_l3l4+udp (both directions "
+              "of a flow get one ID); other field sets, and bits above 16, are refused. "
+              "get_ranges says which hash runs.\n"
               "\n"
               "With track_flows > 0 it also keeps every flow on the gate it started on (migration "
               "avoidance, the E2 paper's §5.3): a flow (the hashed fields of an IPv4 packet) seen "
