@@ -272,8 +272,9 @@ static bool pull(struct cursor *c, size_t n)
 
 /*
  * One 802.1Q/802.1ad tag (OVS's default other_config:vlan-limit=1: a second
- * tag's TPID becomes dl_type), then the EtherType; 802.3 length fields give
- * 0x05ff (SNAP-encapsulated EtherTypes are not followed).
+ * tag's TPID becomes dl_type), then the EtherType; an 802.3 length field
+ * gives 0x05ff, unless LLC/SNAP with OUI 0 carries an EtherType, which OVS
+ * follows.
  */
 static void extract_l2(struct cursor *c, struct e2_ovs_flow *f)
 {
@@ -287,6 +288,11 @@ static void extract_l2(struct cursor *c, struct e2_ovs_flow *f)
     uint16_t type = c->n >= 2 ? get16(c->p) : 0;
     pull(c, 2);
     f->dl_type = type >= 0x0600 ? type : 0x05ff;
+    static const uint8_t snap[6] = {0xaa, 0xaa, 0x03, 0, 0, 0};
+    if (type >= 0x0600 || c->n < 8 || memcmp(c->p, snap, sizeof(snap)) != 0) return;
+    type = get16(c->p + 6);
+    pull(c, 8);
+    if (type >= 0x0600) f->dl_type = type;
 }
 
 /* ipv4_sanity_check(): bytes past the IP total length are Ethernet padding. */
@@ -385,4 +391,21 @@ int e2_ovs_flow_extract(const void *frame, size_t len, struct e2_ovs_flow *f)
     if (!is_ip4(f) && !is_ip6(f)) return 0;
     if (is_ip4(f) ? extract_ip4(&c, f) : extract_ip6(&c, f)) extract_l4(&c, f);
     return 0;
+}
+
+int e2_ovs_hash_fields_for(uint32_t fields, bool symmetric)
+{
+    static const struct {
+        uint32_t fields;
+        bool symmetric;
+        enum e2_ovs_hash_fields ovs;
+    } map[] = {
+        {E2_OVS_F_SRC_IP, false, E2_OVS_HASH_NW_SRC},
+        {E2_OVS_F_DST_IP, false, E2_OVS_HASH_NW_DST},
+        {E2_OVS_F_SRC_IP | E2_OVS_F_DST_IP, true, E2_OVS_HASH_SYMMETRIC_L3},
+        {E2_OVS_F_5TUPLE, true, E2_OVS_HASH_SYMMETRIC_L3L4_UDP},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (map[i].fields == fields && map[i].symmetric == symmetric) return (int)map[i].ovs;
+    return -EINVAL;
 }

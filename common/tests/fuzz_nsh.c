@@ -12,13 +12,14 @@
 #include <string.h>
 
 #include "e2_nsh.h"
-#include "e2_ovs_hash.h"
+#include "e2/ovs_hash.h"
 
 static void hash_all(const uint8_t *frame, size_t len)
 {
     struct e2_ovs_flow f;
     e2_ovs_flow_extract(frame, len, &f);
-    for (int s = 0; s < E2_OVS_FIELDS_N; s++) (void)e2_ovs_flow_hash(&f, (enum e2_ovs_fields)s, 0);
+    for (int s = 0; s < E2_OVS_HASH_N; s++)
+        (void)e2_ovs_flow_hash(&f, (enum e2_ovs_hash_fields)s, 0);
 }
 
 /* E2 writes what it parsed; parsing that must give the same header (other TLVs dropped). */

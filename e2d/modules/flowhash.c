@@ -12,14 +12,14 @@
 #include <rte_cycles.h>
 #include <rte_hash_crc.h>
 
-#include "e2_ovs_hash.h"
+#include "e2/ovs_hash.h"
 #include "flowpin.h"
 #include "hdr.h"
 #include "e2/meta.h"
 #include "module.h"
 #include "rcu.h"
 
-/* The field bits are contract A's (e2_ovs_hash.h), which are policy's E2_FIELD_* too. */
+/* The field bits are e2/ovs_hash.h's, which are policy's E2_FIELD_* too. */
 #define FH_SRC_IP   E2_OVS_F_SRC_IP
 #define FH_DST_IP   E2_OVS_F_DST_IP
 #define FH_PROTO    E2_OVS_F_PROTO
@@ -88,7 +88,7 @@ struct flowhash_priv {
     uint8_t load_shift;     /* flow ID >> load_shift = load bucket */
     uint64_t untracked;     /* packets no flow could be kept for (not IPv4) */
     int hash;
-    enum e2_ovs_fields ovs; /* hash=ovs: the OVS field set */
+    enum e2_ovs_hash_fields ovs; /* hash=ovs: the OVS field set */
 };
 
 /* ---- the hash ---- */
@@ -367,7 +367,9 @@ static int ovs_fields(struct flowhash_priv *f, struct e2_err *err)
         return e2_err_set(err, ERANGE,
                           "bits: hash=\"ovs\" takes at most 16 (multipath's modulo_n has at most "
                           "65536 links)");
-    if (e2_ovs_hash_fields(f->fields, __builtin_popcount(f->fields) > 1, &f->ovs) != 0)
+    int ovs = e2_ovs_hash_fields_for(f->fields, __builtin_popcount(f->fields) > 1);
+    f->ovs = (enum e2_ovs_hash_fields)ovs;
+    if (ovs < 0)
         return e2_err_set(err, EINVAL,
                           "fields: hash=\"ovs\" hashes what OVS's multipath can: [src_ip] "
                           "(nw_src), [dst_ip] (nw_dst), [src_ip, dst_ip] (symmetric_l3) or the "
@@ -508,7 +510,7 @@ static int cmd_get_ranges(struct e2_module *m, const void *args, json_t **result
                         f->table->miss_gate == E2_GATE_DROP ? -1 : f->table->miss_gate, "hash",
                         hash_names[f->hash]);
     if (f->hash == HASH_OVS)
-        json_object_set_new(*result, "ovs_fields", json_string(e2_ovs_fields_name(f->ovs)));
+        json_object_set_new(*result, "ovs_fields", json_string(e2_ovs_hash_fields_name(f->ovs)));
     return 0;
 }
 

@@ -79,6 +79,25 @@ uint32_t e2_ovs_flow_hash(const struct e2_ovs_flow *flow, enum e2_ovs_hash_field
 uint32_t e2_ovs_flow_id(const void *frame, size_t len, enum e2_ovs_hash_fields fields,
                         unsigned bits);
 
+/*
+ * E2's affinity fields (the same bits as policy's E2_FIELD_*), for mapping an
+ * NF's affinity onto the field set OVS hashes.
+ */
+#define E2_OVS_F_SRC_IP   0x01u
+#define E2_OVS_F_DST_IP   0x02u
+#define E2_OVS_F_PROTO    0x04u
+#define E2_OVS_F_SRC_PORT 0x08u
+#define E2_OVS_F_DST_PORT 0x10u
+#define E2_OVS_F_5TUPLE   0x1fu
+
+/**
+ * The field set that hashes E2 affinity @fields (E2_OVS_F_*), @symmetric or
+ * not, as OVS can: [src_ip] nw_src, [dst_ip] nw_dst, [src_ip, dst_ip]
+ * symmetric symmetric_l3, the symmetric 5-tuple symmetric_l3l4+udp;
+ * -EINVAL for any other.
+ */
+int e2_ovs_hash_fields_for(uint32_t fields, bool symmetric);
+
 /** OVS's name of a field set ("symmetric_l3l4+udp"), or NULL. */
 const char *e2_ovs_hash_fields_name(enum e2_ovs_hash_fields fields);
 

@@ -1,4 +1,5 @@
-/* OVS's multipath hashes: flow IDs recorded from ovs-vswitchd, symmetry, field extraction. */
+/* OVS's multipath hashes: hashes traced through ovs-vswitchd, symmetry, field extraction, the
+ * mapping of E2 affinities. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,39 +12,137 @@
 #include "e2/ovs_hash.h"
 #include "frames.h"
 
-static size_t unhex(const char *hex, uint8_t *out, size_t max)
+/*
+ * The vectors: a header "# FIELDS/BASIS ..." naming a column per field set and basis, then a
+ * line per frame "HASH ... FRAME_HEX" with the 32-bit hash ovs-vswitchd's multipath computed
+ * (tests/ovs_hash_vectors.sh traces them; the checked-in file, or a fresh one given as argv[1]).
+ */
+#define MAX_FRAMES  5000
+#define MAX_FRAME   2048
+#define MAX_COLUMNS 32
+
+struct column {
+    enum e2_ovs_hash_fields fields;
+    uint16_t basis;
+};
+
+struct frame {
+    uint8_t *p;
+    size_t len;
+    uint32_t hash[MAX_COLUMNS];
+};
+
+static const char *vectors_path = E2_SW_TESTDATA "/ovs_hash_vectors.txt";
+static struct column col[MAX_COLUMNS];
+static unsigned n_col;
+static struct frame *fr;
+static size_t n_fr;
+
+static void parse_header(char *line)
 {
-    size_t n = strlen(hex) / 2;
-    assert_true(n <= max);
-    for (size_t i = 0; i < n; i++) assert_int_equal(sscanf(hex + 2 * i, "%2hhx", &out[i]), 1);
-    return n;
+    for (char *tok = strtok(line + 1, " \n"); tok && n_col < MAX_COLUMNS;
+         tok = strtok(NULL, " \n")) {
+        char *slash = strchr(tok, '/');
+        if (!slash) fail_msg("%s: bad column '%s'", vectors_path, tok);
+        *slash = '\0';
+        int fields = e2_ovs_hash_fields_parse(tok);
+        if (fields < 0) fail_msg("%s: unknown field set %s", vectors_path, tok);
+        col[n_col].fields = (enum e2_ovs_hash_fields)fields;
+        col[n_col++].basis = (uint16_t)atoi(slash + 1);
+    }
 }
 
-/* Every frame of the recorded file gives OVS's flow ID for every field set. */
-static void flow_ids_match_ovs(void **state)
+static void parse_frame(char *line, struct frame *f)
+{
+    char *tok = strtok(line, " \n");
+    for (unsigned c = 0; c < n_col && tok; c++, tok = strtok(NULL, " \n"))
+        f->hash[c] = (uint32_t)strtoul(tok, NULL, 16);
+    if (!tok) fail_msg("%s: short line", vectors_path);
+    f->len = strlen(tok) / 2;
+    f->p = malloc(f->len);
+    for (size_t i = 0; i < f->len; i++) assert_int_equal(sscanf(tok + 2 * i, "%2hhx", &f->p[i]), 1);
+}
+
+static int load_vectors(void **state)
 {
     (void)state;
-    FILE *f = fopen(E2_SW_TESTDATA "/ovs_hash_vectors.txt", "r");
-    assert_non_null(f);
-    char line[4096], hex[2048];
-    unsigned want[E2_OVS_HASH_N], lines = 0;
-    uint8_t frame[1024];
-    while (fgets(line, sizeof(line), f)) {
-        if (line[0] == '#') continue;
-        int n = sscanf(line, "%2047s %x %x %x %x %x %x %x", hex, &want[0], &want[1], &want[2],
-                       &want[3], &want[4], &want[5], &want[6]);
-        assert_int_equal(n, 1 + E2_OVS_HASH_N);
-        size_t len = unhex(hex, frame, sizeof(frame));
-        for (int k = 0; k < E2_OVS_HASH_N; k++) {
-            uint32_t got = e2_ovs_flow_id(frame, len, k, 16);
-            if (got != want[k])
-                fail_msg("line %u, %s: got 0x%x, OVS 0x%x", lines + 1, e2_ovs_hash_fields_name(k),
-                         got, want[k]);
-        }
-        lines++;
+    FILE *f = fopen(vectors_path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", vectors_path);
+        return -1;
+    }
+    fr = calloc(MAX_FRAMES, sizeof(*fr));
+    static char line[2 * MAX_FRAME + 16 * MAX_COLUMNS];
+    while (n_fr < MAX_FRAMES && fgets(line, sizeof(line), f)) {
+        if (line[0] != '#')
+            parse_frame(line, &fr[n_fr++]);
+        else if (strchr(line, '/'))
+            parse_header(line);
     }
     fclose(f);
-    assert_true(lines >= 20);
+    return 0;
+}
+
+static int free_vectors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < n_fr; i++) free(fr[i].p);
+    free(fr);
+    return 0;
+}
+
+/* Every frame gives the hash ovs-vswitchd computed, for every field set and basis. */
+static void flow_hashes_match_ovs(void **state)
+{
+    (void)state;
+    assert_true(n_fr >= 150);
+    unsigned bad = 0, per_set[E2_OVS_HASH_N] = {0};
+    for (size_t i = 0; i < n_fr; i++) {
+        struct e2_ovs_flow f;
+        e2_ovs_flow_extract(fr[i].p, fr[i].len, &f);
+        for (unsigned c = 0; c < n_col; c++) {
+            uint32_t h = e2_ovs_flow_hash(&f, col[c].fields, col[c].basis);
+            per_set[col[c].fields]++;
+            if (h == fr[i].hash[c]) continue;
+            if (bad++ < 10)
+                fprintf(stderr, "frame %zu: %s basis %u: OVS %08x, e2 %08x\n", i,
+                        e2_ovs_hash_fields_name(col[c].fields), col[c].basis, fr[i].hash[c], h);
+        }
+    }
+    for (int s = 0; s < E2_OVS_HASH_N; s++) assert_true(per_set[s] > 0);
+    assert_int_equal(bad, 0);
+}
+
+/* Under ASan each prefix lives in a buffer of exactly its size: any over-read is reported. */
+static void every_prefix_of_every_frame_is_extracted_within_bounds(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < n_fr; i++) {
+        for (size_t n = 0; n <= fr[i].len; n++) {
+            uint8_t *p = malloc(n ? n : 1);
+            memcpy(p, fr[i].p, n);
+            struct e2_ovs_flow f;
+            e2_ovs_flow_extract(p, n, &f);
+            e2_ovs_flow_hash(&f, E2_OVS_HASH_SYMMETRIC_L4, 0);
+            free(p);
+        }
+    }
+}
+
+/* E2's affinities map to OVS's field sets where OVS can hash them, and nowhere else. */
+static void e2_affinities_map_to_ovs_field_sets(void **state)
+{
+    (void)state;
+    assert_int_equal(e2_ovs_hash_fields_for(E2_OVS_F_5TUPLE, true), E2_OVS_HASH_SYMMETRIC_L3L4_UDP);
+    assert_int_equal(e2_ovs_hash_fields_for(E2_OVS_F_SRC_IP, false), E2_OVS_HASH_NW_SRC);
+    assert_int_equal(e2_ovs_hash_fields_for(E2_OVS_F_DST_IP, false), E2_OVS_HASH_NW_DST);
+    assert_int_equal(e2_ovs_hash_fields_for(E2_OVS_F_SRC_IP | E2_OVS_F_DST_IP, true),
+                     E2_OVS_HASH_SYMMETRIC_L3);
+    assert_int_equal(e2_ovs_hash_fields_for(E2_OVS_F_5TUPLE, false), -EINVAL);
+    assert_int_equal(e2_ovs_hash_fields_for(E2_OVS_F_SRC_IP | E2_OVS_F_DST_IP, false), -EINVAL);
+    assert_int_equal(e2_ovs_hash_fields_for(E2_OVS_F_SRC_IP, true), -EINVAL);
+    assert_int_equal(e2_ovs_hash_fields_for(E2_OVS_F_SRC_IP | E2_OVS_F_PROTO, true), -EINVAL);
+    assert_int_equal(e2_ovs_hash_fields_for(0, true), -EINVAL);
 }
 
 static void names_round_trip(void **state)
@@ -154,14 +253,18 @@ static void extracts_what_ovs_extracts(void **state)
     assert_int_equal(e2_ovs_flow_extract(nsh, 13, &fl), -EINVAL);
 }
 
-int main(void)
+/* Usage: test_ovs_hash [VECTORS]   (default: the checked-in tests/data/ovs_hash_vectors.txt) */
+int main(int argc, char **argv)
 {
+    if (argc > 1) vectors_path = argv[1];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(flow_ids_match_ovs),
+        cmocka_unit_test(flow_hashes_match_ovs),
+        cmocka_unit_test(every_prefix_of_every_frame_is_extracted_within_bounds),
+        cmocka_unit_test(e2_affinities_map_to_ovs_field_sets),
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(symmetric_sets_ignore_direction),
         cmocka_unit_test(narrower_ids_are_low_bits),
         cmocka_unit_test(extracts_what_ovs_extracts),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, load_vectors, free_vectors);
 }

@@ -6,7 +6,7 @@
 #
 # Usage: ovs_hash_vectors.sh OUT [SEED]      (root; exit 77 without root or OVS)
 #        ovs_hash_vectors.sh --check TEST_OVS_HASH
-#   ovs_hash_vectors.sh common/tests/ovs_hash_vectors.txt    regenerates the checked-in file
+#   ovs_hash_vectors.sh switch/tests/data/ovs_hash_vectors.txt    regenerates the checked-in file
 #   --check: trace fresh frames (a new seed) and run the unit test on them
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
