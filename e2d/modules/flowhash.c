@@ -89,6 +89,7 @@ struct flowhash_priv {
     uint64_t untracked;     /* packets no flow could be kept for (not IPv4) */
     int hash;
     enum e2_ovs_hash_fields ovs; /* hash=ovs: the OVS field set */
+    bool symmetric;              /* both directions of a flow have one ID (and one pin) */
 };
 
 /* ---- the hash ---- */
@@ -156,7 +157,8 @@ static inline const struct fh_range *lookup(const struct fh_table *t, uint32_t i
     return lo > 0 && id <= t->r[lo - 1].last ? &t->r[lo - 1] : NULL;
 }
 
-/* The tracking key: the hashed fields of an IPv4 packet, the others zero; false if not IPv4. */
+/* The tracking key: the hashed fields of an IPv4 packet, the others zero, both directions
+ * alike when the hash is symmetric; false if not IPv4. */
 static bool flow_key(const struct flowhash_priv *f, const struct rte_mbuf *pkt,
                      const struct e2_hdr *hp, struct e2_flow_key *k, uint8_t *tcp_flags)
 {
@@ -178,6 +180,10 @@ static bool flow_key(const struct flowhash_priv *f, const struct rte_mbuf *pkt,
     if (f->fields & FH_SRC_PORT) k->src_port = rte_be_to_cpu_16(ports[0]);
     if (f->fields & FH_DST_PORT) k->dst_port = rte_be_to_cpu_16(ports[1]);
     if (h.proto == IPPROTO_TCP && h.l4_off + 14u <= len) *tcp_flags = p[h.l4_off + 13];
+    if (f->symmetric) {
+        bool swapped;
+        *k = e2_flow_key_canonical(k, &swapped);
+    }
     return true;
 }
 
@@ -369,6 +375,7 @@ static int ovs_fields(struct flowhash_priv *f, struct e2_err *err)
                           "65536 links)");
     int ovs = e2_ovs_hash_fields_for(f->fields, __builtin_popcount(f->fields) > 1);
     f->ovs = (enum e2_ovs_hash_fields)ovs;
+    f->symmetric = ovs == E2_OVS_HASH_SYMMETRIC_L3 || ovs == E2_OVS_HASH_SYMMETRIC_L3L4_UDP;
     if (ovs < 0)
         return e2_err_set(err, EINVAL,
                           "fields: hash=\"ovs\" hashes what OVS's multipath can: [src_ip] "
