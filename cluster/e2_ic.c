@@ -46,9 +46,9 @@ static int build(struct ic *ic, json_t **deploy)
         return rc;
     }
     *deploy = json_pack("{sssssOsos{sO}sO}", "format", E2_IC_FORMAT, "policy",
-                        json_string_value(json_object_get(ic->plan, "policy")) ?: "", "flow_id_bits",
-                        json_integer(ic->bits), "servers", servers, "switch", "rules",
-                        ic->switch_rules, "spis", ic->spis);
+                        json_string_value(json_object_get(ic->plan, "policy")) ?: "",
+                        "flow_id_bits", json_integer(ic->bits), "servers", servers, "switch",
+                        "rules", ic->switch_rules, "spis", ic->spis);
     return *deploy ? 0 : ic_fail(ic, ENOMEM, "out of memory");
 }
 
@@ -60,7 +60,8 @@ int e2_ic_build(const json_t *plan, const struct e2_nf_catalog *nfs, const json_
     ic.spis = json_object();
     ic.switch_rules = json_array();
     *deploy = NULL;
-    int rc = ic.spis && ic.switch_rules ? build(&ic, deploy) : ic_fail(&ic, ENOMEM, "out of memory");
+    int rc =
+        ic.spis && ic.switch_rules ? build(&ic, deploy) : ic_fail(&ic, ENOMEM, "out of memory");
     json_decref(ic.spis);
     json_decref(ic.switch_rules);
     ic_free(&ic);

@@ -111,7 +111,8 @@ static void put_prefix(struct e2_strbuf *b, const char *key, uint64_t lo, uint64
     unsigned len = 32;
     while (len && ((hi - lo + 1) >> (32 - len)) > 1) len--;
     e2_strbuf_addf(b, "%s%s=\"%u.%u.%u.%u/%u\"", b->len ? ", " : "", key, (unsigned)(lo >> 24),
-                   (unsigned)(lo >> 16 & 255), (unsigned)(lo >> 8 & 255), (unsigned)(lo & 255), len);
+                   (unsigned)(lo >> 16 & 255), (unsigned)(lo >> 8 & 255), (unsigned)(lo & 255),
+                   len);
 }
 
 void ic_header_rule(const struct e2_cube *c, struct e2_strbuf *b)
@@ -313,15 +314,19 @@ static int header_rules(struct ic *ic, const struct items *it, struct e2_strbuf 
 {
     int tag1 = label_at(it, 0x8100), tag2 = label_at(it, 0x88a8);
     if (tag1 != tag2)
-        return ic_fail(ic, ENOTSUP, "the filters tell 802.1Q from 802.1ad frames apart, which "
-                                    "HeaderMatch (looking through the tags) cannot");
+        return ic_fail(ic, ENOTSUP,
+                       "the filters tell 802.1Q from 802.1ad frames apart, which "
+                       "HeaderMatch (looking through the tags) cannot");
     struct e2_cube_rule *in = NULL, *out = NULL;
     size_t n = 0, n_out = 0;
     int rc = order_input(it, &in, &n);
     struct e2_cube_target t = {.relax = hm_relax, .split = hm_split};
-    if (!rc) rc = e2_cubes_order(in, n, &t, 0, &out, &n_out, ic->err);
-    else ic_fail(ic, rc, "out of memory");
-    /* The last rules' label, when they share one, is the default gate (every point is in a cube). */
+    if (!rc)
+        rc = e2_cubes_order(in, n, &t, 0, &out, &n_out, ic->err);
+    else
+        ic_fail(ic, rc, "out of memory");
+    /* The last rules' label, when they share one, is the default gate (every point is in a cube).
+     */
     int deflt = n_out ? out[n_out - 1].label : DROP_LABEL;
     while (!rc && n_out && out[n_out - 1].label == deflt) n_out--;
     if (!rc) e2_strbuf_addf(b, "rules=[{vlan=\"0-4095\", gate=%d}", tag1);
@@ -346,7 +351,8 @@ static int meta_alts(const struct ic *ic, const struct e2_cube *a, unsigned d, c
     const char *tag = ic->tags.name[d - E2_CD_META];
     uint64_t lo = a->lo[d], hi = a->hi[d], top = E2_CUBE_NONE32 - 1;
     int n = 0;
-    if (lo <= top && hi > top) hi = top, snprintf(alts[n++], 160, "{tag=\"%s\", present=false}", tag);
+    if (lo <= top && hi > top)
+        hi = top, snprintf(alts[n++], 160, "{tag=\"%s\", present=false}", tag);
     if (lo == E2_CUBE_NONE32) return snprintf(alts[0], 160, "{tag=\"%s\", present=false}", tag), 1;
     if (lo == hi)
         snprintf(alts[n++], 160, "{tag=\"%s\", value=%llu}", tag, (unsigned long long)lo);

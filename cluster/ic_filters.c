@@ -152,8 +152,9 @@ int ic_edge_cubes(struct ic *ic, struct ic_pedge *pe, const struct e2_cubes **ou
     }
     e2_cubes_free(&f);
     e2_cubes_free(&cls);
-    if (rc == -E2BIG || rc == -ENOMEM) ic_fail(ic, rc, "cubes of the class restriction: %s",
-                                              rc == -E2BIG ? "too many" : "out of memory");
+    if (rc == -E2BIG || rc == -ENOMEM)
+        ic_fail(ic, rc, "cubes of the class restriction: %s",
+                rc == -E2BIG ? "too many" : "out of memory");
     if (rc) return e2_err_prefix(ic->err, "pGraph edge %u [%s]: ", pe->id, pe->filter);
     pe->cubes_done = true;
     return 0;
@@ -163,8 +164,8 @@ int ic_attr_tag_value(struct ic *ic, const struct e2_nf_attr *a, size_t v, uint6
 {
     int64_t num = a->values[v].num;
     if (num < 0 || num > (int64_t)UINT32_MAX)
-        return ic_fail(ic, ENOTSUP, "attribute %s value %s cannot be a 32-bit tag value",
-                       a->name, a->values[v].text);
+        return ic_fail(ic, ENOTSUP, "attribute %s value %s cannot be a 32-bit tag value", a->name,
+                       a->values[v].text);
     *out = (uint64_t)num;
     return 0;
 }
@@ -262,8 +263,8 @@ int ic_specialise(struct ic *ic, const struct ic_pedge *pe, const struct e2_nf_d
     return rc;
 }
 
-int ic_edge_cubes_at(struct ic *ic, struct ic_pedge *pe, const struct ic_end *src,
-                     const char *port, struct e2_cubes *out)
+int ic_edge_cubes_at(struct ic *ic, struct ic_pedge *pe, const struct ic_end *src, const char *port,
+                     struct e2_cubes *out)
 {
     const struct e2_cubes *all;
     int rc = ic_edge_cubes(ic, pe, &all);

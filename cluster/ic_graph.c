@@ -32,8 +32,8 @@ long ic_mod(struct ic_graph *g, const char *type, bool mt_safe, bool preserving,
         g->cap_mods = cap;
     }
     struct ic_mod *m = &g->mods[g->n_mods];
-    *m = (struct ic_mod){.mt_safe = mt_safe, .preserving = preserving, .task = task,
-                         .max_in = max_in, .home = -1};
+    *m = (struct ic_mod){
+        .mt_safe = mt_safe, .preserving = preserving, .task = task, .max_in = max_in, .home = -1};
     snprintf(m->type, sizeof(m->type), "%s", type);
     va_list ap;
     va_start(ap, name_fmt);

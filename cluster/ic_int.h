@@ -126,7 +126,7 @@ struct ic {
     struct e2_attr_table attrs;
     int *slot_dim; /* attribute slot -> cube metadata dimension */
     size_t n_slot_dim;
-    json_t *spis;     /* "<spi>": "what it carries" */
+    json_t *spis; /* "<spi>": "what it carries" */
     json_t *switch_rules;
 };
 
@@ -137,7 +137,8 @@ const char *ic_end_name(const struct ic *ic, const struct ic_end *e);
 long ic_find_port(const struct ic *ic, const char *name);
 /* The steering's FlowHash: 1 ovs, 0 crc32c, -ENOTSUP (err set) when neither is right. */
 int ic_hash_kind(struct ic *ic, const struct ic_steer *s);
-void ic_spi(struct ic *ic, unsigned spi, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ic_spi(struct ic *ic, unsigned spi, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int ic_fail(struct ic *ic, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- ic_filters.c ---- */
@@ -155,8 +156,8 @@ int ic_edge_cubes(struct ic *ic, struct ic_pedge *pe, const struct e2_cubes **ou
 int ic_specialise(struct ic *ic, const struct ic_pedge *pe, const struct e2_nf_desc *desc,
                   const char *port, bool no_tags, const struct e2_cubes *in, struct e2_cubes *out);
 /* The cubes of @pe for packets leaving @src (an instance's output @port, a Tee, a port). */
-int ic_edge_cubes_at(struct ic *ic, struct ic_pedge *pe, const struct ic_end *src,
-                     const char *port, struct e2_cubes *out);
+int ic_edge_cubes_at(struct ic *ic, struct ic_pedge *pe, const struct ic_end *src, const char *port,
+                     struct e2_cubes *out);
 /* Tag value that encodes attribute value @v of @a (bool 0/1, int, string index). */
 int ic_attr_tag_value(struct ic *ic, const struct e2_nf_attr *a, size_t v, uint64_t *out);
 
@@ -167,14 +168,14 @@ int ic_switch(struct ic *ic);
 struct ic_mod {
     char name[96];
     char type[24];
-    char *args;        /* inside the parentheses, e2d config syntax */
-    bool mt_safe;      /* process() may run on several workers */
-    bool preserving;   /* input gate i leaves by output i (one input only, here) */
-    bool task;         /* runs a task of its own (PortInc, VPort, Queue) */
-    bool external;     /* declared by the agent (nic_in, nic_out) */
-    long home;         /* task modules: their worker; -1: follows its producers */
-    unsigned max_in;   /* input gates */
-    uint64_t workers;  /* computed: workers whose tasks reach it */
+    char *args;       /* inside the parentheses, e2d config syntax */
+    bool mt_safe;     /* process() may run on several workers */
+    bool preserving;  /* input gate i leaves by output i (one input only, here) */
+    bool task;        /* runs a task of its own (PortInc, VPort, Queue) */
+    bool external;    /* declared by the agent (nic_in, nic_out) */
+    long home;        /* task modules: their worker; -1: follows its producers */
+    unsigned max_in;  /* input gates */
+    uint64_t workers; /* computed: workers whose tasks reach it */
     unsigned next_in;
 };
 

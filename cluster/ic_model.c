@@ -83,8 +83,7 @@ static int range_at(struct ic *ic, const json_t *o, const char *path, uint64_t *
     *hi = (uint64_t)json_integer_value(json_array_get(r, 1));
     if (*lo >= *hi || *hi > space)
         return ic_fail(ic, EINVAL, "%s.flow_range: [%llu, %llu) is not a range of [0, %llu)", path,
-                       (unsigned long long)*lo, (unsigned long long)*hi,
-                       (unsigned long long)space);
+                       (unsigned long long)*lo, (unsigned long long)*hi, (unsigned long long)space);
     return 0;
 }
 
@@ -93,8 +92,8 @@ static bool valid_mac(const char *s)
     unsigned b[6];
     char end;
     return s && strlen(s) == 17 &&
-           sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-                  &end) == 6;
+           sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) ==
+               6;
 }
 
 static int mac_at(struct ic *ic, const json_t *o, const char *key, const char *path, char *out)
@@ -238,7 +237,8 @@ static int load_inst(struct ic *ic, const json_t *o, size_t s, const char *path)
     }
     int rc = inst_name(ic, in, path);
     size_t k = ic->n_insts;
-    snprintf(in->mac, sizeof(in->mac), "02:e2:fe:%02zx:%02zx:%02zx", s & 0xff, k >> 8 & 0xff, k & 0xff);
+    snprintf(in->mac, sizeof(in->mac), "02:e2:fe:%02zx:%02zx:%02zx", s & 0xff, k >> 8 & 0xff,
+             k & 0xff);
     if (!rc) ic->n_insts++;
     return rc;
 }
@@ -487,7 +487,8 @@ int ic_load(struct ic *ic)
 {
     const json_t *p = ic->plan;
     const char *fmt = json_string_value(json_object_get(p, "format"));
-    if (!fmt || strcmp(fmt, "e2-plan/1")) return ic_fail(ic, EINVAL, "format: expected \"e2-plan/1\"");
+    if (!fmt || strcmp(fmt, "e2-plan/1"))
+        return ic_fail(ic, EINVAL, "format: expected \"e2-plan/1\"");
     unsigned long bits;
     if (uint_at(ic, p, "flow_id_bits", "plan", 24, &bits) || !bits) return ic->err->code;
     ic->bits = (unsigned)bits;

@@ -80,23 +80,24 @@ static json_t *env_of(const struct e2_nf_desc *d)
 
 static json_t *legacy_of(const struct ic *ic, const struct ic_inst *in)
 {
-    return json_pack("{sssososossss}", "name", in->name, "netns",
-                     json_sprintf("e2nf-%s", in->name), "in_iface", json_sprintf("%s-i", in->name),
-                     "out_iface", json_sprintf("%s-o", in->name), "mac", in->mac, "gw_mac",
+    return json_pack("{sssososossss}", "name", in->name, "netns", json_sprintf("e2nf-%s", in->name),
+                     "in_iface", json_sprintf("%s-i", in->name), "out_iface",
+                     json_sprintf("%s-o", in->name), "mac", in->mac, "gw_mac",
                      ic->servers[in->server].mac);
 }
 
 static json_t *nf_json(struct ic *ic, const struct ic_inst *in)
 {
     const struct e2_nf_desc *d = in->desc;
-    json_t *o = json_pack("{sssssssssssI}", "instance", in->id, "nf", in->name, "node", in->node,
-                          "nf_type", d->nf_type, "api",
-                          d->api == E2_NF_NATIVE ? "native" : "legacy", "core",
-                          (json_int_t)in->core);
+    json_t *o =
+        json_pack("{sssssssssssI}", "instance", in->id, "nf", in->name, "node", in->node, "nf_type",
+                  d->nf_type, "api", d->api == E2_NF_NATIVE ? "native" : "legacy", "core",
+                  (json_int_t)in->core);
     json_object_set_new(o, "argv", argv_of(ic, in));
     json_object_set_new(o, "env", env_of(d));
-    json_object_set_new(o, "ports", json_pack("{soso}", "inputs", strings(d->inputs, d->n_inputs),
-                                              "outputs", strings(d->outputs, d->n_outputs)));
+    json_object_set_new(o, "ports",
+                        json_pack("{soso}", "inputs", strings(d->inputs, d->n_inputs), "outputs",
+                                  strings(d->outputs, d->n_outputs)));
     json_object_set_new(o, "flow_range", json_pack("[II]", (json_int_t)in->lo, (json_int_t)in->hi));
     if (d->api == E2_NF_LEGACY) json_object_set_new(o, "legacy", legacy_of(ic, in));
     return o;
@@ -111,8 +112,9 @@ int ic_server_nfs(struct ic *ic, size_t s, json_t **nfs)
         if (!in->desc->instantiate.command) {
             json_decref(*nfs);
             *nfs = NULL;
-            return ic_fail(ic, ENOTSUP, "NF type %s has no instantiate.command: the agent could "
-                                        "not start %s",
+            return ic_fail(ic, ENOTSUP,
+                           "NF type %s has no instantiate.command: the agent could "
+                           "not start %s",
                            in->desc->nf_type, in->id);
         }
         json_array_append_new(*nfs, nf_json(ic, in));

@@ -103,9 +103,8 @@ static long inst_input(struct srv *v, size_t i, const char *input, const char *p
 static long encap(struct srv *v, const char *name, unsigned spi, const char *dst_mac)
 {
     long m = ic_mod(&v->g, "NSHEncap", false, true, false, 1, "%s", name);
-    ic_mod_args(&v->g, m,
-                "spi=%u, si=255, dst_mac=\"%s\", src_mac=\"%s\", tags=true, flow_id=true", spi,
-                dst_mac, here(v)->mac);
+    ic_mod_args(&v->g, m, "spi=%u, si=255, dst_mac=\"%s\", src_mac=\"%s\", tags=true, flow_id=true",
+                spi, dst_mac, here(v)->mac);
     ic_link(&v->g, m, 0, v->nic_out);
     return m;
 }
@@ -239,9 +238,11 @@ static int classify_into(struct srv *v, const char *prefix, long from, unsigned 
         snprintf(name, sizeof(name), "e%u_%s", oe->pe[k]->id,
                  src >= 0 ? v->ic->insts[src].name : "in");
         long head = distribute(v, oe->pe[k], src, name);
-        if (retag) head = with_class(v, name, src >= 0 ? lowest_class(oe->pe[k]) : oe->pe[k]->id, head);
+        if (retag)
+            head = with_class(v, name, src >= 0 ? lowest_class(oe->pe[k]) : oe->pe[k]->id, head);
         if (head < 0) return v->ic->err->code;
-        for (size_t x = 0; x < exits[k].n; x++) ic_link(&v->g, exits[k].mod[x], exits[k].gate[x], head);
+        for (size_t x = 0; x < exits[k].n; x++)
+            ic_link(&v->g, exits[k].mod[x], exits[k].gate[x], head);
     }
     return rc;
 }
@@ -305,8 +306,10 @@ static int instance_outputs(struct srv *v, size_t i)
     if (in->tee) return tee_stage(v, i);
     if (in->desc->api == E2_NF_LEGACY) {
         if (in->desc->n_inputs != 1 || in->desc->n_outputs != 1)
-            return ic_fail(v->ic, ENOTSUP, "legacy NF %s: one input and one output (in/out "
-                           "veths) is all a legacy NF has", in->id);
+            return ic_fail(v->ic, ENOTSUP,
+                           "legacy NF %s: one input and one output (in/out "
+                           "veths) is all a legacy NF has",
+                           in->id);
         long rx = ic_mod(&v->g, "PortInc", false, false, true, 0, "%s_rx", in->name);
         ic_mod_args(&v->g, rx, "port=%s_out", in->name);
         v->g.mods[rx].home = in->worker;
@@ -327,8 +330,8 @@ static void arrivals(struct srv *v)
     for (size_t k = 0; k < ic->n_edges; k++) {
         const struct ic_edge *e = &ic->edges[k];
         struct ic_pedge *pe = &ic->pedges[e->pe];
-        bool local_dst = (e->dst.kind == IC_INST || e->dst.kind == IC_TEE) &&
-                         ic->insts[e->dst.i].server == v->s;
+        bool local_dst =
+            (e->dst.kind == IC_INST || e->dst.kind == IC_TEE) && ic->insts[e->dst.i].server == v->s;
         if (!local_dst || pe->e2d) continue;
         bool root = e->src.kind == IC_PORT;
         if (!root && ic->insts[e->src.i].server == v->s) continue;
@@ -378,7 +381,8 @@ static void declare(struct srv *v)
 {
     struct ic *ic = v->ic;
     struct e2_strbuf *h = &v->g.head;
-    e2_strbuf_addf(h, "# e2d configuration of server %s (e2_ic, %s)\n", here(v)->name, E2_IC_FORMAT);
+    e2_strbuf_addf(h, "# e2d configuration of server %s (e2_ic, %s)\n", here(v)->name,
+                   E2_IC_FORMAT);
     for (size_t t = 0; t < ic->tags.n; t++)
         e2_strbuf_addf(h, "tag(name=\"%s\", slot=%zu);\n", ic->tags.name[t], t);
     for (size_t i = 0; i < ic->n_insts; i++) {
@@ -387,7 +391,8 @@ static void declare(struct srv *v)
         if (in->desc->api == E2_NF_LEGACY) {
             e2_strbuf_addf(h, "port %s_in(vdev=\"net_af_packet_%s_i,iface=%s-i,framecnt=8192\");\n",
                            in->name, in->name, in->name);
-            e2_strbuf_addf(h, "port %s_out(vdev=\"net_af_packet_%s_o,iface=%s-o,framecnt=8192\");\n",
+            e2_strbuf_addf(h,
+                           "port %s_out(vdev=\"net_af_packet_%s_o,iface=%s-o,framecnt=8192\");\n",
                            in->name, in->name, in->name);
             continue;
         }

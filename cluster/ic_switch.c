@@ -118,7 +118,8 @@ static json_t *cube_match(const struct e2_cube *c, unsigned in_port, uint64_t *e
         json_object_set_new(m, "eth_type", json_integer((json_int_t)c->lo[E2_CD_ETH]));
     if (!e2_cube_dim_full(c, E2_CD_PROTO))
         json_object_set_new(m, "ip_proto", json_integer((json_int_t)c->lo[E2_CD_PROTO]));
-    static const char *const addr[] = {"src_ip", "dst_ip"}, *const port[] = {"src_port", "dst_port"};
+    static const char *const addr[] = {"src_ip", "dst_ip"}, *const port[] = {"src_port",
+                                                                             "dst_port"};
     for (unsigned k = 0; k < 2; k++) {
         unsigned d = E2_CD_SRC + k;
         if (e2_cube_dim_full(c, d)) continue;
@@ -255,8 +256,10 @@ static int order_group(struct ic *ic, struct group *gr)
         }
     }
     struct e2_cube_target t = {.relax = sw_relax, .split = sw_split};
-    if (!rc) rc = e2_cubes_order(in, n, &t, 0, &gr->rules, &gr->n_rules, ic->err);
-    else if (rc == -ENOMEM || rc == -E2BIG) rc = ic_fail(ic, rc, "too many cubes");
+    if (!rc)
+        rc = e2_cubes_order(in, n, &t, 0, &gr->rules, &gr->n_rules, ic->err);
+    else if (rc == -ENOMEM || rc == -E2BIG)
+        rc = ic_fail(ic, rc, "too many cubes");
     while (!rc && gr->n_rules && gr->rules[gr->n_rules - 1].label == DROP) gr->n_rules--;
     for (size_t k = 0; k < gr->n; k++) e2_cubes_free(&cubes[k]);
     e2_cubes_free(&acc);
@@ -290,8 +293,8 @@ static void table1_rule(struct ic *ic, struct group *gr, size_t r, unsigned in_p
         json_t *m = json_deep_copy(match);
         uint64_t full = 1ull << ic->bits, cost = 1;
         if (e[k]->hi - e[k]->lo != full) {
-            json_object_set_new(m, "flow_range", json_pack("[II]", (json_int_t)e[k]->lo,
-                                                           (json_int_t)e[k]->hi));
+            json_object_set_new(m, "flow_range",
+                                json_pack("[II]", (json_int_t)e[k]->lo, (json_int_t)e[k]->hi));
             cost = e2_range_prefix_cover(e[k]->lo, e[k]->hi, ic->bits, NULL);
         }
         gr->entries += entries * cost;
@@ -307,8 +310,8 @@ static json_t *hash_actions(const struct ic *ic, const char *hash)
 {
     json_t *a = json_array();
     if (hash)
-        json_array_append_new(a, json_pack("{s{sssI}}", "flow_hash", "hash", hash, "bits",
-                                           (json_int_t)ic->bits));
+        json_array_append_new(
+            a, json_pack("{s{sssI}}", "flow_hash", "hash", hash, "bits", (json_int_t)ic->bits));
     json_array_append_new(a, json_pack("{sI}", "goto_table", (json_int_t)1));
     return a;
 }
@@ -384,7 +387,8 @@ static int port_group(struct ic *ic, size_t g, uint64_t *entries)
     } else if (!rc) {
         for (size_t i = 0; i < ic->ports[g].n_in; i++) {
             table0(ic, &gr, ic->ports[g].in_ports[i]);
-            for (size_t r = 0; r < gr.n_rules; r++) table1_rule(ic, &gr, r, ic->ports[g].in_ports[i]);
+            for (size_t r = 0; r < gr.n_rules; r++)
+                table1_rule(ic, &gr, r, ic->ports[g].in_ports[i]);
         }
     }
     free(gr.rules);
@@ -397,15 +401,16 @@ static int port_group(struct ic *ic, size_t g, uint64_t *entries)
 static void between_servers(struct ic *ic)
 {
     for (size_t s = 0; s < ic->n_servers; s++)
-        add_rule(ic, 0, 200, json_pack("{sIss}", "eth_type", (json_int_t)ETH_NSH, "eth_dst",
-                                       ic->servers[s].mac),
-                 json_pack("[{sI}]", "output", (json_int_t)ic->servers[s].switch_port));
+        add_rule(
+            ic, 0, 200,
+            json_pack("{sIss}", "eth_type", (json_int_t)ETH_NSH, "eth_dst", ic->servers[s].mac),
+            json_pack("[{sI}]", "output", (json_int_t)ic->servers[s].switch_port));
     for (size_t p = 0; p < ic->n_ports; p++) {
         const struct ic_port *pn = &ic->ports[p];
         if (pn->out_port < 0) continue;
         unsigned spi = E2_SPI_EGRESS_BASE + pn->index;
-        add_rule(ic, 0, 300, json_pack("{sIsI}", "eth_type", (json_int_t)ETH_NSH, "nsh_spi",
-                                       (json_int_t)spi),
+        add_rule(ic, 0, 300,
+                 json_pack("{sIsI}", "eth_type", (json_int_t)ETH_NSH, "nsh_spi", (json_int_t)spi),
                  json_pack("[{sb}{sI}]", "pop_nsh", 1, "output", (json_int_t)pn->out_port));
     }
 }

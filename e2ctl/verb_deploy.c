@@ -92,9 +92,9 @@ static json_t *default_rack(const json_t *plan)
     for (size_t i = 0; i < json_array_size(sv); i++) {
         const char *name = json_string_value(json_object_get(json_array_get(sv, i), "name"));
         if (name)
-            json_object_set_new(servers, name,
-                                json_pack("{so}", "mac",
-                                          json_sprintf("02:e2:00:00:00:%02zx", 0x10 + i)));
+            json_object_set_new(
+                servers, name,
+                json_pack("{so}", "mac", json_sprintf("02:e2:00:00:00:%02zx", 0x10 + i)));
     }
     return json_pack("{so}", "servers", servers);
 }

@@ -82,8 +82,9 @@ static json_t *rack_of(const json_t *plan)
     json_t *servers = json_object();
     const json_t *sv = json_object_get(plan, "servers");
     for (size_t i = 0; i < json_array_size(sv); i++)
-        json_object_set_new(servers, json_string_value(json_object_get(json_array_get(sv, i), "name")),
-                            json_pack("{so}", "mac", json_sprintf("02:e2:00:00:00:%02zx", 0x10 + i)));
+        json_object_set_new(
+            servers, json_string_value(json_object_get(json_array_get(sv, i), "name")),
+            json_pack("{so}", "mac", json_sprintf("02:e2:00:00:00:%02zx", 0x10 + i)));
     return json_pack("{sosI}", "servers", servers, "flow_id_bits", (json_int_t)16);
 }
 
@@ -95,7 +96,8 @@ static void scenario(struct scenario *s, json_t *pgraph, const char *hw)
     s->rack = rack_of(s->plan);
     catalog_of(pgraph, &s->cat);
     struct e2_err err = {0};
-    if (e2_ic_build(s->plan, &s->cat, s->rack, &s->deploy, &err)) fail_msg("e2_ic_build: %s", err.msg);
+    if (e2_ic_build(s->plan, &s->cat, s->rack, &s->deploy, &err))
+        fail_msg("e2_ic_build: %s", err.msg);
 }
 
 static void scenario_free(struct scenario *s)
@@ -156,7 +158,9 @@ static uint32_t frame_at(const uint64_t *pt, uint8_t *f)
         f[23] = (uint8_t)proto;
         put32(f + 26, src);
         put32(f + 30, dst);
-        if (ports) put16(f + 34, (uint32_t)pt[E2_CD_SPORT] - 1), put16(f + 36, (uint32_t)pt[E2_CD_DPORT] - 1);
+        if (ports)
+            put16(f + 34, (uint32_t)pt[E2_CD_SPORT] - 1),
+                put16(f + 36, (uint32_t)pt[E2_CD_DPORT] - 1);
         return 60;
     }
     if (eth == 0x86dd) {
@@ -166,8 +170,9 @@ static uint32_t frame_at(const uint64_t *pt, uint8_t *f)
         f[21] = 64;
         put32(f + 22, src);
         put32(f + 38, dst);
-        if (port_proto(proto)) put16(f + 54, (uint32_t)(pt[E2_CD_SPORT] ? pt[E2_CD_SPORT] - 1 : 7)),
-                               put16(f + 56, (uint32_t)(pt[E2_CD_DPORT] ? pt[E2_CD_DPORT] - 1 : 7));
+        if (port_proto(proto))
+            put16(f + 54, (uint32_t)(pt[E2_CD_SPORT] ? pt[E2_CD_SPORT] - 1 : 7)),
+                put16(f + 56, (uint32_t)(pt[E2_CD_DPORT] ? pt[E2_CD_DPORT] - 1 : 7));
         return 62;
     }
     if (eth == 0x0806 || eth == 0x8035) {
@@ -238,7 +243,8 @@ static void frames_of_filters(const struct scenario *s, struct frames *fr, struc
         assert_int_equal(e2_filter_cubes(f, &o, &c, NULL), 0);
         for (size_t k = 0; k < c.n; k++) {
             for (unsigned d = E2_CD_SRC; d < E2_CD_META; d++)
-                if (!e2_cube_dim_full(&c.v[k], d)) add_value(vals, d, c.v[k].lo[d]), add_value(vals, d, c.v[k].hi[d]);
+                if (!e2_cube_dim_full(&c.v[k], d))
+                    add_value(vals, d, c.v[k].lo[d]), add_value(vals, d, c.v[k].hi[d]);
             for (int rep = 0; rep < 6; rep++) {
                 uint64_t pt[E2_CD_COUNT];
                 for (unsigned d = 0; d < E2_CD_META; d++) pt[d] = pick(c.v[k].lo[d], c.v[k].hi[d]);
@@ -290,7 +296,8 @@ static void walk_all(struct scenario *s, size_t min_frames)
     for (size_t i = 0; i < json_array_size(nodes); i++) {
         const json_t *ports = json_object_get(json_array_get(nodes, i), "switch_ports");
         if (!json_array_size(ports)) continue;
-        unsigned in_port = (unsigned)json_integer_value(json_array_get(ports, json_array_size(ports) - 1));
+        unsigned in_port =
+            (unsigned)json_integer_value(json_array_get(ports, json_array_size(ports) - 1));
         for (size_t k = 0; k < fr.n; k++) {
             struct walk_paths got = {0}, want = {0};
             walk_deploy(w, fr.f[k], fr.len[k], in_port, k, &got);
@@ -304,7 +311,8 @@ static void walk_all(struct scenario *s, size_t min_frames)
                          "policy [%s%s]",
                          k, fr.len[k], in_port, got.n ? got.v[0] : "", got.n > 1 ? " ..." : "",
                          want.n ? want.v[0] : "", want.n > 1 ? " ..." : "");
-            for (size_t j = 0; j < want.n && getenv("E2IC_PATHS"); j++) printf("    %s\n", want.v[j]);
+            for (size_t j = 0; j < want.n && getenv("E2IC_PATHS"); j++)
+                printf("    %s\n", want.v[j]);
             for (size_t j = 0; j < want.n; j++) {
                 visits += strchr(want.v[j], '#') != NULL;
                 exits += strstr(want.v[j], "exit:") != NULL;
@@ -332,7 +340,8 @@ static void every_instance_is_used(struct scenario *s)
     frames_of_filters(s, &fr, &vals);
     frames_of_trace(&fr);
     struct walk *w = walk_new(s->pgraph, s->plan, s->deploy, &s->cat, &vals);
-    const json_t *servers = json_object_get(s->plan, "servers"), *nodes = json_object_get(s->pgraph, "nodes");
+    const json_t *servers = json_object_get(s->plan, "servers"),
+                 *nodes = json_object_get(s->pgraph, "nodes");
     for (size_t sv = 0; sv < json_array_size(servers); sv++) {
         const json_t *insts = json_object_get(json_array_get(servers, sv), "instances");
         for (size_t i = 0; i < json_array_size(insts); i++) {
@@ -346,7 +355,8 @@ static void every_instance_is_used(struct scenario *s)
                 if (!json_array_size(ports)) continue;
                 for (size_t k = 0; k < fr.n && !seen; k++) {
                     struct walk_paths got = {0};
-                    walk_deploy(w, fr.f[k], fr.len[k], (unsigned)json_integer_value(json_array_get(ports, 0)), k, &got);
+                    walk_deploy(w, fr.f[k], fr.len[k],
+                                (unsigned)json_integer_value(json_array_get(ports, 0)), k, &got);
                     for (size_t j = 0; j < got.n; j++) seen |= strstr(got.v[j], needle) != NULL;
                     walk_paths_free(&got);
                 }
@@ -376,7 +386,8 @@ static void fig14_on_the_planner_rack(void **state)
 {
     (void)state;
     struct scenario s;
-    scenario(&s, compile(E2_EXAMPLES "/fig14.e2", E2_EXAMPLES "/nf"), E2_PLANNER_DATA "/hw-small.yaml");
+    scenario(&s, compile(E2_EXAMPLES "/fig14.e2", E2_EXAMPLES "/nf"),
+             E2_PLANNER_DATA "/hw-small.yaml");
     walk_all(&s, 200);
     scenario_free(&s);
 }
@@ -414,8 +425,8 @@ static char *branch_nf_dir(void)
 {
     char *dir = strdup("/tmp/e2ic-nf-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    static const char *const files[] = {"fw", "ids", "monitor", "nat", "normalizer",
-                                        "proxy", "ratelimiter", "shaper"};
+    static const char *const files[] = {"fw",         "ids",   "monitor",     "nat",
+                                        "normalizer", "proxy", "ratelimiter", "shaper"};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char from[512], to[512];
         snprintf(from, sizeof(from), E2_EXAMPLES "/nf/%s.yaml", files[i]);
@@ -449,7 +460,8 @@ static void branch_office_tee_metadata_and_port_attributes(void **state)
     char *dir = branch_nf_dir();
     struct scenario s;
     scenario(&s, compile(E2_EXAMPLES "/branch.e2", dir), E2_EXAMPLES "/hw.yaml");
-    const json_t *tags = json_object_get(json_object_get(json_object_get(s.deploy, "servers"), "s3"), "tags");
+    const json_t *tags =
+        json_object_get(json_object_get(json_object_get(s.deploy, "servers"), "s3"), "tags");
     assert_non_null(json_object_get(tags, "IDS.verdict"));
     assert_non_null(json_object_get(tags, E2_IC_CLASS_TAG));
     walk_all(&s, 200);
@@ -486,7 +498,8 @@ static void switch_rules_and_spis_follow_the_contracts(void **state)
     for (size_t i = 0; i < json_array_size(rules); i++) {
         const json_t *r = json_array_get(rules, i), *m = json_object_get(r, "match");
         assert_true(json_integer_value(json_object_get(r, "cookie")) > 0);
-        drops += json_object_size(m) == 0 && json_integer_value(json_object_get(r, "priority")) == 0;
+        drops +=
+            json_object_size(m) == 0 && json_integer_value(json_object_get(r, "priority")) == 0;
         egress += json_integer_value(json_object_get(m, "nsh_spi")) >= E2_SPI_EGRESS_BASE;
         servers += json_object_get(m, "eth_dst") != NULL;
     }
@@ -498,16 +511,22 @@ static void switch_rules_and_spis_follow_the_contracts(void **state)
     json_object_foreach(json_object_get(s.deploy, "spis"), spi, what)
     {
         unsigned long v = strtoul(spi, NULL, 10);
-        assert_true(v >= 1 && (v <= E2_SPI_EDGE_MAX || (v >= E2_SPI_DISTRIB_BASE && v < E2_SPI_EGRESS_BASE) || v >= E2_SPI_EGRESS_BASE));
+        assert_true(v >= 1 &&
+                    (v <= E2_SPI_EDGE_MAX || (v >= E2_SPI_DISTRIB_BASE && v < E2_SPI_EGRESS_BASE) ||
+                     v >= E2_SPI_EGRESS_BASE));
     }
     /* NF processes: on the planned cores; native ones attach by their e2d name */
-    const json_t *nfs = json_object_get(json_object_get(json_object_get(s.deploy, "servers"), "b"), "nfs");
+    const json_t *nfs =
+        json_object_get(json_object_get(json_object_get(s.deploy, "servers"), "b"), "nfs");
     assert_int_equal(json_array_size(nfs), 2);
     const json_t *nat = json_array_get(nfs, 0);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(nat, "argv"), 0)), "e2nf-nat");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(nat, "argv"), 0)),
+                        "e2nf-nat");
     assert_string_equal(json_string_value(json_array_get(json_object_get(nat, "argv"), 2)), "n_0");
-    const json_t *px = json_array_get(json_object_get(json_object_get(json_object_get(s.deploy, "servers"), "a"), "nfs"), 0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(px, "legacy"), "netns")), "e2nf-p_0");
+    const json_t *px = json_array_get(
+        json_object_get(json_object_get(json_object_get(s.deploy, "servers"), "a"), "nfs"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(px, "legacy"), "netns")),
+                        "e2nf-p_0");
     assert_string_equal(json_string_value(json_array_get(json_object_get(px, "argv"), 2)), "p_0");
     scenario_free(&s);
 }
@@ -524,10 +543,12 @@ static void bad_racks_and_impossible_names_are_refused(void **state)
     assert_string_equal(err.msg, "rack.servers.s2: missing (its MAC)");
     json_decref(rack);
     rack = json_deep_copy(s.rack);
-    json_object_set_new(json_object_get(json_object_get(rack, "servers"), "s3"), "mac", json_string("nope"));
+    json_object_set_new(json_object_get(json_object_get(rack, "servers"), "s3"), "mac",
+                        json_string("nope"));
     assert_int_equal(e2_ic_build(s.plan, &s.cat, rack, &d, &err), -EINVAL);
     assert_string_equal(err.msg, "rack.servers.s3.mac: expected a MAC address");
-    json_object_set_new(json_object_get(json_object_get(rack, "servers"), "s3"), "mac", json_string("02:e2:00:00:00:12"));
+    json_object_set_new(json_object_get(json_object_get(rack, "servers"), "s3"), "mac",
+                        json_string("02:e2:00:00:00:12"));
     json_object_set_new(rack, "legacy_prefix", json_string("toolong"));
     assert_int_equal(e2_ic_build(s.plan, &s.cat, rack, &d, &err), -ENOTSUP);
     assert_non_null(strstr(err.msg, "legacy NF instance name \"toolongp_0\" is longer than 8"));

@@ -29,7 +29,8 @@ static uint32_t be32(const uint8_t *p)
 
 static void put32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+    p[3] = (uint8_t)v;
 }
 
 /* What HeaderMatch, the switch and FlowHash read from a frame (each as documented). */
@@ -52,7 +53,8 @@ static void parse(const uint8_t *f, uint32_t len, struct hdr *h)
     if (len < 14) return;
     unsigned off = 12;
     h->outer = h->eth = be16(f + 12);
-    if ((h->outer == 0x8100 || h->outer == 0x88a8) && len >= 18) h->vlan = true, h->vid = be16(f + 14) & 0xfff;
+    if ((h->outer == 0x8100 || h->outer == 0x88a8) && len >= 18)
+        h->vlan = true, h->vid = be16(f + 14) & 0xfff;
     for (int v = 0; v < 2 && (h->eth == 0x8100 || h->eth == 0x88a8) && off + 6 <= len; v++) {
         off += 4;
         h->eth = be16(f + off);
@@ -135,7 +137,8 @@ struct path {
 static void add_path(struct walk_paths *out, const struct path *p, const char *end)
 {
     char buf[MAX_STEPS * 48 + 32] = "";
-    for (size_t i = 0; i < p->n; i++) snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s ", p->step[i]);
+    for (size_t i = 0; i < p->n; i++)
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s ", p->step[i]);
     snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s", end);
     out->v = realloc(out->v, (out->n + 1) * sizeof(*out->v));
     out->v[out->n++] = strdup(buf);
@@ -199,9 +202,10 @@ struct walk {
     uint64_t spi_seen[1024];
 };
 
-static const char *const known_types[] = {"PortInc", "PortOut", "NSHDecap", "NSHEncap", "SetTag",
-                                          "HeaderMatch", "MetadataMatch", "FlowHash", "VPort",
-                                          "Queue", "Merge", "Rewrite", "Tee", "Drop", NULL};
+static const char *const known_types[] = {
+    "PortInc",     "PortOut",       "NSHDecap", "NSHEncap", "SetTag",
+    "HeaderMatch", "MetadataMatch", "FlowHash", "VPort",    "Queue",
+    "Merge",       "Rewrite",       "Tee",      "Drop",     NULL};
 
 static long find_mod(const struct wserver *s, const char *name)
 {
@@ -233,8 +237,10 @@ static void load_server(struct walk *w, struct wserver *s, const char *name, con
     const char *conf = json_string_value(json_object_get(d, "e2d_config"));
     assert_non_null(conf);
     char *text = NULL;
-    assert_true(asprintf(&text, "port nic(vdev=\"net_null0\");\nnic_in :: PortInc(port=nic);\n"
-                                "nic_out :: PortOut(port=nic);\n%s", conf) > 0);
+    assert_true(asprintf(&text,
+                         "port nic(vdev=\"net_null0\");\nnic_in :: PortInc(port=nic);\n"
+                         "nic_out :: PortOut(port=nic);\n%s",
+                         conf) > 0);
     struct e2_err err = {0};
     if (e2_conf_compile(text, name, &s->ops, &err)) fail_msg("server %s: %s", name, err.msg);
     free(text);
@@ -330,7 +336,8 @@ struct walk *walk_new(const json_t *pgraph, const json_t *plan, const json_t *de
                       const struct e2_nf_catalog *cat, const struct walk_values *values)
 {
     struct walk *w = calloc(1, sizeof(*w));
-    *w = (struct walk){.plan = plan, .pgraph = pgraph, .deploy = deploy, .cat = cat, .values = values};
+    *w = (struct walk){
+        .plan = plan, .pgraph = pgraph, .deploy = deploy, .cat = cat, .values = values};
     w->rules = json_object_get(json_object_get(deploy, "switch"), "rules");
     const json_t *servers = json_object_get(deploy, "servers");
     w->sv = calloc(json_object_size(servers) + 1, sizeof(*w->sv));
@@ -448,7 +455,8 @@ static void rewrite_field(struct wpkt *p, unsigned d, uint64_t v)
     if (d == E2_CD_DST && v < E2_CUBE_NONE32) put32(p->f + 30, (uint32_t)v);
     if (!h.ports || v == 0 || v > 65536) return;
     unsigned at = h.l4 + (d == E2_CD_DPORT ? 2 : 0);
-    if (d == E2_CD_SPORT || d == E2_CD_DPORT) p->f[at] = (uint8_t)((v - 1) >> 8), p->f[at + 1] = (uint8_t)(v - 1);
+    if (d == E2_CD_SPORT || d == E2_CD_DPORT)
+        p->f[at] = (uint8_t)((v - 1) >> 8), p->f[at + 1] = (uint8_t)(v - 1);
 }
 
 /*
@@ -516,11 +524,13 @@ static bool num_in(const json_t *v, uint64_t x)
 {
     if (json_is_integer(v)) return x == (uint64_t)json_integer_value(v);
     unsigned long long lo, hi;
-    if (sscanf(json_string_value(v), "%llu-%llu", &lo, &hi) != 2) fail_msg("switch rule: bad range");
+    if (sscanf(json_string_value(v), "%llu-%llu", &lo, &hi) != 2)
+        fail_msg("switch rule: bad range");
     return x >= lo && x <= hi;
 }
 
-static bool sw_match(const json_t *m, const struct wpkt *p, unsigned in_port, uint32_t reg, bool has_reg)
+static bool sw_match(const json_t *m, const struct wpkt *p, unsigned in_port, uint32_t reg,
+                     bool has_reg)
 {
     struct hdr h;
     parse(p->f, p->len, &h);
@@ -529,18 +539,25 @@ static bool sw_match(const json_t *m, const struct wpkt *p, unsigned in_port, ui
     json_object_foreach((json_t *)m, key, v)
     {
         bool ok;
-        if (!strcmp(key, "in_port")) ok = in_port == json_integer_value(v);
-        else if (!strcmp(key, "eth_type")) ok = (p->nsh ? 0x894F : h.eth) == json_integer_value(v);
-        else if (!strcmp(key, "eth_dst")) ok = p->nsh && !strcmp(p->outer_dst, json_string_value(v));
-        else if (!strcmp(key, "nsh_spi")) ok = p->nsh && p->spi == json_integer_value(v);
-        else if (!strcmp(key, "ip_proto")) ok = !p->nsh && h.ipv && h.proto == json_integer_value(v);
+        if (!strcmp(key, "in_port"))
+            ok = in_port == json_integer_value(v);
+        else if (!strcmp(key, "eth_type"))
+            ok = (p->nsh ? 0x894F : h.eth) == json_integer_value(v);
+        else if (!strcmp(key, "eth_dst"))
+            ok = p->nsh && !strcmp(p->outer_dst, json_string_value(v));
+        else if (!strcmp(key, "nsh_spi"))
+            ok = p->nsh && p->spi == json_integer_value(v);
+        else if (!strcmp(key, "ip_proto"))
+            ok = !p->nsh && h.ipv && h.proto == json_integer_value(v);
         else if (!strcmp(key, "src_ip") || !strcmp(key, "dst_ip")) {
             bool src = key[0] == 's';
             uint32_t a = h.arp ? (src ? h.spa : h.tpa) : (src ? h.src : h.dst);
             ok = !p->nsh && (h.ipv == 4 || h.arp) && ip_in(v, a);
         } else if (!strcmp(key, "src_port") || !strcmp(key, "dst_port")) {
             bool l4 = h.ipv && (h.proto == 6 || h.proto == 17 || h.proto == 132);
-            uint32_t port = h.later ? 0 : key[0] == 's' ? h.sport : h.dport; /* OVS: later frags 0 */
+            uint32_t port = h.later         ? 0
+                            : key[0] == 's' ? h.sport
+                                            : h.dport; /* OVS: later frags 0 */
             ok = !p->nsh && l4 && num_in(v, port);
         } else if (!strcmp(key, "flow_range")) {
             ok = has_reg && reg >= json_integer_value(json_array_get(v, 0)) &&
@@ -557,11 +574,16 @@ static bool sw_match(const json_t *m, const struct wpkt *p, unsigned in_port, ui
 static void ovs_hash(const char *name, uint32_t *fields, bool *sym)
 {
     *sym = !strncmp(name, "symmetric", 9);
-    if (!strcmp(name, "symmetric_l3l4+udp")) *fields = E2_FIELDS_5TUPLE;
-    else if (!strcmp(name, "symmetric_l3")) *fields = E2_FIELD_SRC_IP | E2_FIELD_DST_IP;
-    else if (!strcmp(name, "nw_src")) *fields = E2_FIELD_SRC_IP;
-    else if (!strcmp(name, "nw_dst")) *fields = E2_FIELD_DST_IP;
-    else fail_msg("switch rule: unknown flow_hash %s", name);
+    if (!strcmp(name, "symmetric_l3l4+udp"))
+        *fields = E2_FIELDS_5TUPLE;
+    else if (!strcmp(name, "symmetric_l3"))
+        *fields = E2_FIELD_SRC_IP | E2_FIELD_DST_IP;
+    else if (!strcmp(name, "nw_src"))
+        *fields = E2_FIELD_SRC_IP;
+    else if (!strcmp(name, "nw_dst"))
+        *fields = E2_FIELD_DST_IP;
+    else
+        fail_msg("switch rule: unknown flow_hash %s", name);
 }
 
 struct run {
@@ -571,7 +593,8 @@ struct run {
     unsigned hops;
 };
 
-static void srv_emit(struct run *r, size_t s, long mod, unsigned ogate, struct wpkt *p, struct path *path);
+static void srv_emit(struct run *r, size_t s, long mod, unsigned ogate, struct wpkt *p,
+                     struct path *path);
 
 static const json_t *best_rule(const struct walk *w, unsigned table, const struct wpkt *p,
                                unsigned in_port, uint32_t reg, bool has_reg)
@@ -661,8 +684,11 @@ static bool range_of(const json_t *v, uint32_t x)
 {
     if (json_is_number(v)) return x == (uint32_t)json_number_value(v);
     const char *s = json_string_value(v);
-    static const struct { const char *n; uint32_t v; } names[] = {
-        {"ipv4", 0x800}, {"ipv6", 0x86dd}, {"arp", 0x806}, {"tcp", 6}, {"udp", 17}, {"sctp", 132}, {"icmp", 1}};
+    static const struct {
+        const char *n;
+        uint32_t v;
+    } names[] = {{"ipv4", 0x800}, {"ipv6", 0x86dd}, {"arp", 0x806}, {"tcp", 6},
+                 {"udp", 17},     {"sctp", 132},    {"icmp", 1}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(s, names[i].n)) return x == names[i].v;
     char *end;
@@ -693,16 +719,26 @@ static bool hm_rule(const json_t *rule, const struct wpkt *p)
     {
         bool ok;
         if (!strcmp(key, "gate") || !strcmp(key, "name")) continue;
-        if (!strcmp(key, "ether_type")) ok = range_of(v, h.eth);
-        else if (!strcmp(key, "vlan")) ok = h.vlan && range_of(v, h.vid);
-        else if (!strcmp(key, "proto")) ok = h.ipv && range_of(v, h.proto);
-        else if (!strcmp(key, "tos")) ok = h.ipv && range_of(v, h.tos);
-        else if (!strcmp(key, "src_ip")) ok = h.ipv == 4 && prefix_of(v, h.src);
-        else if (!strcmp(key, "dst_ip")) ok = h.ipv == 4 && prefix_of(v, h.dst);
-        else if (!strcmp(key, "src_port")) ok = h.ports && range_of(v, h.sport);
-        else if (!strcmp(key, "dst_port")) ok = h.ports && range_of(v, h.dport);
-        else if (!strcmp(key, "arp_spa")) ok = h.arp && prefix_of(v, h.spa);
-        else if (!strcmp(key, "arp_tpa")) ok = h.arp && prefix_of(v, h.tpa);
+        if (!strcmp(key, "ether_type"))
+            ok = range_of(v, h.eth);
+        else if (!strcmp(key, "vlan"))
+            ok = h.vlan && range_of(v, h.vid);
+        else if (!strcmp(key, "proto"))
+            ok = h.ipv && range_of(v, h.proto);
+        else if (!strcmp(key, "tos"))
+            ok = h.ipv && range_of(v, h.tos);
+        else if (!strcmp(key, "src_ip"))
+            ok = h.ipv == 4 && prefix_of(v, h.src);
+        else if (!strcmp(key, "dst_ip"))
+            ok = h.ipv == 4 && prefix_of(v, h.dst);
+        else if (!strcmp(key, "src_port"))
+            ok = h.ports && range_of(v, h.sport);
+        else if (!strcmp(key, "dst_port"))
+            ok = h.ports && range_of(v, h.dport);
+        else if (!strcmp(key, "arp_spa"))
+            ok = h.arp && prefix_of(v, h.spa);
+        else if (!strcmp(key, "arp_tpa"))
+            ok = h.arp && prefix_of(v, h.tpa);
         else {
             fail_msg("HeaderMatch: unknown key %s", key);
             ok = false;
@@ -723,7 +759,8 @@ static bool mm_cond(const struct wserver *s, const json_t *c, const struct wpkt 
     const json_t *val = json_object_get(c, "value"), *lo = json_object_get(c, "lo"),
                  *hi = json_object_get(c, "hi");
     if (val) return t == (uint32_t)json_number_value(val);
-    return (!lo || t >= (uint32_t)json_number_value(lo)) && (!hi || t <= (uint32_t)json_number_value(hi));
+    return (!lo || t >= (uint32_t)json_number_value(lo)) &&
+           (!hi || t <= (uint32_t)json_number_value(hi));
 }
 
 static bool mm_rule(const struct wserver *s, const json_t *rule, const struct wpkt *p)
@@ -735,7 +772,8 @@ static bool mm_rule(const struct wserver *s, const json_t *rule, const struct wp
     return true;
 }
 
-static long table_gate(const struct wserver *s, const json_t *args, const struct wpkt *p, bool header)
+static long table_gate(const struct wserver *s, const json_t *args, const struct wpkt *p,
+                       bool header)
 {
     const json_t *rules = json_object_get(args, "rules");
     for (size_t i = 0; i < json_array_size(rules); i++) {
@@ -800,7 +838,8 @@ static void nf_visit(struct run *r, size_t s, const char *nf, const char *port, 
     const struct wserver *S = &r->w->sv[s];
     const json_t *e = nf_entry(S, nf);
     const char *id = json_string_value(json_object_get(e, "instance"));
-    const struct e2_nf_desc *d = e2_nf_catalog_find(r->w->cat, json_string_value(json_object_get(e, "nf_type")));
+    const struct e2_nf_desc *d =
+        e2_nf_catalog_find(r->w->cat, json_string_value(json_object_get(e, "nf_type")));
     bool legacy = d->api == E2_NF_LEGACY;
     unsigned visit = visits(path, id);
     if (path->n == MAX_STEPS) fail_msg("path too long");
@@ -813,7 +852,8 @@ static void nf_visit(struct run *r, size_t s, const char *nf, const char *port, 
         char name[128];
         snprintf(name, sizeof(name), "%s.%s", d->nf_type, d->attrs[k].name);
         for (int t = 0; t < 4 && set[k]; t++)
-            if (S->tag_name[t] && !strcmp(S->tag_name[t], name)) p->tag[t] = (uint32_t)val[k], p->tags |= 1u << t;
+            if (S->tag_name[t] && !strcmp(S->tag_name[t], name))
+                p->tag[t] = (uint32_t)val[k], p->tags |= 1u << t;
     }
     char pname[64];
     snprintf(pname, sizeof(pname), "%s_out", nf);
@@ -823,7 +863,8 @@ static void nf_visit(struct run *r, size_t s, const char *nf, const char *port, 
     srv_emit(r, s, m, 0, p, path);
 }
 
-static void srv_push(struct run *r, size_t s, long mod, unsigned igate, struct wpkt *p, struct path *path)
+static void srv_push(struct run *r, size_t s, long mod, unsigned igate, struct wpkt *p,
+                     struct path *path)
 {
     const struct wserver *S = &r->w->sv[s];
     const char *type = S->mod_type[mod];
@@ -835,7 +876,10 @@ static void srv_push(struct run *r, size_t s, long mod, unsigned igate, struct w
         p->nsh = false;
         for (size_t i = 0; i < json_array_size(spis); i++)
             if (json_number_value(json_object_get(json_array_get(spis, i), "spi")) == p->spi)
-                return srv_emit(r, s, mod, (unsigned)json_number_value(json_object_get(json_array_get(spis, i), "gate")), p, path);
+                return srv_emit(
+                    r, s, mod,
+                    (unsigned)json_number_value(json_object_get(json_array_get(spis, i), "gate")),
+                    p, path);
         return add_path(r->out, path, "drop");
     }
     if (!strcmp(type, "SetTag")) {
@@ -858,7 +902,8 @@ static void srv_push(struct run *r, size_t s, long mod, unsigned igate, struct w
     if (!strcmp(type, "NSHEncap")) {
         p->nsh = true;
         p->spi = (uint32_t)json_number_value(json_object_get(args, "spi"));
-        snprintf(p->outer_dst, sizeof(p->outer_dst), "%s", json_string_value(json_object_get(args, "dst_mac")));
+        snprintf(p->outer_dst, sizeof(p->outer_dst), "%s",
+                 json_string_value(json_object_get(args, "dst_mac")));
         if (p->spi < 1024) r->w->spi_seen[p->spi]++;
         return srv_emit(r, s, mod, 0, p, path);
     }
@@ -888,7 +933,8 @@ static void srv_push(struct run *r, size_t s, long mod, unsigned igate, struct w
     fail_msg("server %s: cannot walk through %s (%s)", S->name, S->mod_name[mod], type);
 }
 
-static void srv_emit(struct run *r, size_t s, long mod, unsigned ogate, struct wpkt *p, struct path *path)
+static void srv_emit(struct run *r, size_t s, long mod, unsigned ogate, struct wpkt *p,
+                     struct path *path)
 {
     const struct wserver *S = &r->w->sv[s];
     for (size_t l = 0; l < S->n_links; l++)
@@ -973,28 +1019,34 @@ static const json_t *steering_of(const struct walk *w, const char *node)
 }
 
 /* The instance of @node whose range holds the packet's hash of @node's steering. */
-static const struct winst *instance_for(const struct walk *w, const char *node, const struct wpkt *p)
+static const struct winst *instance_for(const struct walk *w, const char *node,
+                                        const struct wpkt *p)
 {
     const json_t *st = steering_of(w, node);
     uint32_t f = 0;
     for (size_t i = 0; st && i < json_array_size(json_object_get(st, "fields")); i++)
         for (uint32_t b = 1; b <= E2_FIELD_DST_PORT; b <<= 1)
-            if (!strcmp(e2_field_name(b), json_string_value(json_array_get(json_object_get(st, "fields"), i)))) f |= b;
+            if (!strcmp(e2_field_name(b),
+                        json_string_value(json_array_get(json_object_get(st, "fields"), i))))
+                f |= b;
     uint32_t id = st ? walk_hash(p->f, p->len, f, json_is_true(json_object_get(st, "symmetric"))) &
-                       ((1u << w->bits) - 1)
+                           ((1u << w->bits) - 1)
                      : 0;
     for (size_t i = 0; i < w->n_in; i++)
-        if (!strcmp(w->in[i].node, node) && (w->in[i].tee || (id >= w->in[i].lo && id < w->in[i].hi)))
+        if (!strcmp(w->in[i].node, node) &&
+            (w->in[i].tee || (id >= w->in[i].lo && id < w->in[i].hi)))
             return &w->in[i];
     fail_msg("no instance of %s for flow ID %u", node, id);
     return NULL;
 }
 
-static void oracle_node(struct run *r, const char *node, const char *input, struct wpkt *p, struct path *path);
+static void oracle_node(struct run *r, const char *node, const char *input, struct wpkt *p,
+                        struct path *path);
 
-/* The edge leaving @node (by @port) that takes the packet; at a Tee, a copy per edge (dropped by its filter or not). */
-static void oracle_edges(struct run *r, const char *node, const char *port, bool tee, struct wpkt *p,
-                         struct path *path)
+/* The edge leaving @node (by @port) that takes the packet; at a Tee, a copy per edge (dropped by
+ * its filter or not). */
+static void oracle_edges(struct run *r, const char *node, const char *port, bool tee,
+                         struct wpkt *p, struct path *path)
 {
     struct walk *w = r->w;
     for (size_t i = 0; i < w->n_pe; i++) {
@@ -1015,7 +1067,8 @@ static void oracle_edges(struct run *r, const char *node, const char *port, bool
     if (!tee) add_path(r->out, path, "drop");
 }
 
-static void oracle_node(struct run *r, const char *node, const char *input, struct wpkt *p, struct path *path)
+static void oracle_node(struct run *r, const char *node, const char *input, struct wpkt *p,
+                        struct path *path)
 {
     struct walk *w = r->w;
     if (++r->hops > 400) fail_msg("the oracle loops");
