@@ -45,10 +45,11 @@ static int build(struct ic *ic, json_t **deploy)
         json_decref(servers);
         return rc;
     }
-    *deploy = json_pack("{sssssOsos{sO}sO}", "format", E2_IC_FORMAT, "policy",
-                        json_string_value(json_object_get(ic->plan, "policy")) ?: "",
-                        "flow_id_bits", json_integer(ic->bits), "servers", servers, "switch",
-                        "rules", ic->switch_rules, "spis", ic->spis);
+    const char *policy = json_string_value(json_object_get(ic->plan, "policy"));
+    *deploy =
+        json_pack("{sssssIsos{sOsO}sO}", "format", E2_IC_FORMAT, "policy", policy ? policy : "",
+                  "flow_id_bits", (json_int_t)ic->bits, "servers", servers, "switch", "rules",
+                  ic->switch_rules, "e2d_distribution", ic->e2d_dist, "spis", ic->spis);
     return *deploy ? 0 : ic_fail(ic, ENOMEM, "out of memory");
 }
 
@@ -59,11 +60,13 @@ int e2_ic_build(const json_t *plan, const struct e2_nf_catalog *nfs, const json_
     struct ic ic = {.plan = plan, .rack = rack, .cat = nfs, .err = err ? err : &local};
     ic.spis = json_object();
     ic.switch_rules = json_array();
+    ic.e2d_dist = json_array();
     *deploy = NULL;
-    int rc =
-        ic.spis && ic.switch_rules ? build(&ic, deploy) : ic_fail(&ic, ENOMEM, "out of memory");
+    int rc = ic.spis && ic.switch_rules && ic.e2d_dist ? build(&ic, deploy)
+                                                       : ic_fail(&ic, ENOMEM, "out of memory");
     json_decref(ic.spis);
     json_decref(ic.switch_rules);
+    json_decref(ic.e2d_dist);
     ic_free(&ic);
     return rc;
 }

@@ -128,6 +128,7 @@ struct ic {
     size_t n_slot_dim;
     json_t *spis; /* "<spi>": "what it carries" */
     json_t *switch_rules;
+    json_t *e2d_dist; /* what the switch sends to one server for e2d to classify or split */
 };
 
 /* ---- ic_model.c ---- */

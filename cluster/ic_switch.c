@@ -68,6 +68,8 @@ static int split_values(const struct e2_cube *c, unsigned d, struct e2_cubes *ou
 static int sw_split(void *ctx, const struct e2_cube *c, struct e2_cubes *out, struct e2_err *err)
 {
     (void)ctx;
+    if (!e2_cube_dim_full(c, E2_CD_TOS))
+        return e2_err_set(err, ENOTSUP, "the switch matches no TOS");
     for (unsigned d = E2_CD_ETH; d <= E2_CD_PROTO; d++)
         if (!e2_cube_dim_full(c, d) && !one_value(c, d) && c->hi[d] - c->lo[d] < 16)
             return split_values(c, d, out);
@@ -79,8 +81,6 @@ static int sw_split(void *ctx, const struct e2_cube *c, struct e2_cubes *out, st
             int rc = e2_cubes_add(out, &zero);
             return rc ? rc : e2_cubes_add(out, &rest);
         }
-    if (!e2_cube_dim_full(c, E2_CD_TOS))
-        return e2_err_set(err, ENOTSUP, "the switch matches no TOS");
     return e2_err_set(err, ENOTSUP,
                       "the switch matches EtherTypes and protocols only as single values, and "
                       "sees a later fragment's ports as 0");
@@ -212,6 +212,11 @@ static void plan_hashes(struct ic *ic, struct group *gr)
         if (!h) {
             pe->e2d = true;
             pe->e2d_server = busiest_server(ic, &pe, 1);
+            json_array_append_new(
+                ic->e2d_dist, json_pack("{sIsssIss}", "pgraph_edge", (json_int_t)pe->id, "server",
+                                        ic->servers[pe->e2d_server].name, "spi",
+                                        (json_int_t)(E2_SPI_DISTRIB_BASE + pe->id), "reason",
+                                        "the switch cannot compute the hash of its destination"));
             ic_spi(ic, E2_SPI_DISTRIB_BASE + pe->id,
                    "pGraph edge %u (%s -> %s), split by e2d on %s: the switch cannot compute "
                    "its hash",
@@ -352,6 +357,15 @@ static void whole_group(struct ic *ic, struct group *gr)
     pn->e2d_spi = E2_SPI_DISTRIB_BASE + first;
     ic_spi(ic, pn->e2d_spi, "port node %s, classified and split by e2d on %s: %s", pn->name,
            ic->servers[pn->e2d_server].name, ic->err->msg);
+    for (size_t i = json_array_size(ic->e2d_dist); i-- > 0;) {
+        json_int_t id =
+            json_integer_value(json_object_get(json_array_get(ic->e2d_dist, i), "pgraph_edge"));
+        for (size_t k = 0; k < gr->n; k++)
+            if (gr->pe[k]->e2d && gr->pe[k]->id == id) json_array_remove(ic->e2d_dist, i);
+    }
+    json_array_append_new(ic->e2d_dist, json_pack("{sssssIss}", "port_node", pn->name, "server",
+                                                  ic->servers[pn->e2d_server].name, "spi",
+                                                  (json_int_t)pn->e2d_spi, "reason", ic->err->msg));
     e2_err_clear(ic->err);
     for (size_t k = 0; k < gr->n; k++) {
         char key[16];

@@ -96,7 +96,8 @@ static size_t toposort(size_t n, const bool *must, size_t *seq, bool *done, size
 static int split_rule(struct order *o, const struct e2_cube_target *t, size_t k, struct e2_err *err)
 {
     struct e2_cubes pieces = {.max = o->max};
-    int rc = t->split(t->ctx, &o->r[k].cube, &pieces, err);
+    struct e2_err later = {0}; /* keep the first reason a split gave */
+    int rc = t->split(t->ctx, &o->r[k].cube, &pieces, o->why ? &later : err);
     if (rc == -ENOTSUP) o->why = true;
     if (rc == -ENOTSUP || (!rc && pieces.n <= 1)) {
         o->unsplittable[k] = true;

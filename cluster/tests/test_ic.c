@@ -416,6 +416,12 @@ static void fig16_tos_goes_to_e2d(void **state)
     char *text = json_dumps(json_object_get(s.deploy, "spis"), 0);
     assert_non_null(strstr(text, "port node int, classified and split by e2d"));
     free(text);
+    const json_t *e2d = json_object_get(json_object_get(s.deploy, "switch"), "e2d_distribution");
+    assert_int_equal(json_array_size(e2d), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(e2d, 0), "port_node")),
+                        "int");
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_array_get(e2d, 0), "reason")), "TOS"));
     walk_all(&s, 50);
     scenario_free(&s);
 }
