@@ -298,17 +298,6 @@ static int order_input(const struct items *it, struct e2_cube_rule **in, size_t 
     return rc;
 }
 
-static bool shadowed(const struct e2_cube_rule *r, size_t i)
-{
-    for (size_t k = 0; k < i; k++) {
-        bool inside = true;
-        for (unsigned d = 0; d < E2_CD_COUNT && inside; d++)
-            inside = r[i].match.lo[d] >= r[k].match.lo[d] && r[i].match.hi[d] <= r[k].match.hi[d];
-        if (inside) return true;
-    }
-    return false;
-}
-
 /* The rules of a HeaderMatch telling @it's labels apart; gates = labels. */
 static int header_rules(struct ic *ic, const struct items *it, struct e2_strbuf *b)
 {
@@ -331,7 +320,6 @@ static int header_rules(struct ic *ic, const struct items *it, struct e2_strbuf 
     while (!rc && n_out && out[n_out - 1].label == deflt) n_out--;
     if (!rc) e2_strbuf_addf(b, "rules=[{vlan=\"0-4095\", gate=%d}", tag1);
     for (size_t i = 0; i < n_out && !rc; i++) {
-        if (shadowed(out, i)) continue;
         struct e2_strbuf r = {0};
         ic_header_rule(&out[i].match, &r);
         e2_strbuf_addf(b, ",\n    {%s%sgate=%d}", r.s ? r.s : "", r.len ? ", " : "", out[i].label);

@@ -10,7 +10,8 @@
  * (U' = U is disjoint from every other cube), so every cycle runs through a
  * widened rule; one of those is split into pieces that widen less and the
  * order is tried again. A widened rule that cannot be split any further on a
- * cycle means no first-match list exists for this target: -ENOTSUP.
+ * cycle means no first-match list exists for this target: -ENOTSUP. Rules an
+ * earlier rule wholly shadows are left out (they would never fire).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -92,6 +93,18 @@ static size_t toposort(size_t n, const bool *must, size_t *seq, bool *done, size
     }
 }
 
+/* Does one of the first @n rules match all that @m does? (Then a rule matching @m never fires.) */
+static bool shadowed(const struct e2_cube_rule *r, size_t n, const struct e2_cube *m)
+{
+    for (size_t k = 0; k < n; k++) {
+        bool inside = true;
+        for (unsigned d = 0; d < E2_CD_COUNT && inside; d++)
+            inside = m->lo[d] >= r[k].match.lo[d] && m->hi[d] <= r[k].match.hi[d];
+        if (inside) return true;
+    }
+    return false;
+}
+
 /* Replace rule @k by the pieces its target cuts it into. */
 static int split_rule(struct order *o, const struct e2_cube_target *t, size_t k, struct e2_err *err)
 {
@@ -136,9 +149,11 @@ static int try_order(struct order *o, const struct e2_cube_target *t, struct e2_
     if (!rc && toposort(n, must, seq, done, indeg) == n) {
         struct e2_cube_rule *r = malloc((n ? n : 1) * sizeof(*r));
         if (!r) rc = -ENOMEM;
-        for (size_t i = 0; r && i < n; i++) r[i] = o->r[seq[i]];
+        size_t k = 0;
+        for (size_t i = 0; r && i < n; i++)
+            if (!shadowed(r, k, &o->r[seq[i]].match)) r[k++] = o->r[seq[i]];
         *out = r;
-        *n_out = n;
+        *n_out = k;
     } else if (!rc) {
         long k = pick(o, done);
         if (k < 0 && o->why)

@@ -175,7 +175,8 @@ struct e2_cube_target {
  * disjoint) into rules such that the first rule matching any point has the
  * label of the cube holding it. Rules whose match is wider than their cube
  * come after those they must not shadow; when that is circular, one of them is
- * split and the order tried again. @out is malloc'd. -ENOTSUP when a needed
+ * split and the order tried again. Rules that could never fire (an earlier
+ * rule matches all they match) are left out. @out is malloc'd. -ENOTSUP when a needed
  * split is impossible, -E2BIG past @max rules (0: E2_CUBES_MAX), -ENOMEM.
  */
 int e2_cubes_order(const struct e2_cube_rule *in, size_t n, const struct e2_cube_target *t,

@@ -368,10 +368,11 @@ static void unwritable_shadows_are_refused(void **state)
     struct e2_err err = {0};
     assert_int_equal(e2_cubes_order(in, n, &t, 0, &out, &n_out, &err), -ENOTSUP);
     assert_non_null(strstr(err.msg, "no first-match order: the blunt target cannot split"));
-    /* One label: every rule may match everything. */
+    /* One label: every rule may match everything, so the first is all it takes. */
     for (size_t k = 0; k < n; k++) in[k].label = 1;
     assert_int_equal(e2_cubes_order(in, n, &t, 0, &out, &n_out, &err), 0);
-    assert_int_equal(n_out, n);
+    assert_true(n > 1);
+    assert_int_equal(n_out, 1);
     free(out);
     e2_cubes_free(&yes);
     e2_cubes_free(&no);
