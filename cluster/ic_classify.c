@@ -314,10 +314,9 @@ static int header_rules(struct ic *ic, const struct items *it, struct e2_strbuf 
         rc = e2_cubes_order(in, n, &t, 0, &out, &n_out, ic->err);
     else
         ic_fail(ic, rc, "out of memory");
-    /* The last rules' label, when they share one, is the default gate (every point is in a cube).
-     */
+    /* The last rule's label is the default gate (every point is in some cube). */
     int deflt = n_out ? out[n_out - 1].label : DROP_LABEL;
-    while (!rc && n_out && out[n_out - 1].label == deflt) n_out--;
+    if (!rc) n_out = e2_cube_rules_default(out, n_out, deflt);
     if (!rc) e2_strbuf_addf(b, "rules=[{vlan=\"0-4095\", gate=%d}", tag1);
     for (size_t i = 0; i < n_out && !rc; i++) {
         struct e2_strbuf r = {0};

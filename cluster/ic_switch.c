@@ -265,7 +265,7 @@ static int order_group(struct ic *ic, struct group *gr)
         rc = e2_cubes_order(in, n, &t, 0, &gr->rules, &gr->n_rules, ic->err);
     else if (rc == -ENOMEM || rc == -E2BIG)
         rc = ic_fail(ic, rc, "too many cubes");
-    while (!rc && gr->n_rules && gr->rules[gr->n_rules - 1].label == DROP) gr->n_rules--;
+    if (!rc) gr->n_rules = e2_cube_rules_default(gr->rules, gr->n_rules, DROP); /* the last drop */
     for (size_t k = 0; k < gr->n; k++) e2_cubes_free(&cubes[k]);
     e2_cubes_free(&acc);
     free(in);

@@ -190,3 +190,20 @@ int e2_cubes_order(const struct e2_cube_rule *in, size_t n, const struct e2_cube
     if (rc == -ENOMEM) return e2_err_set(err, ENOMEM, "out of memory");
     return rc;
 }
+
+size_t e2_cube_rules_default(struct e2_cube_rule *r, size_t n, int label)
+{
+    while (n && r[n - 1].label == label) n--;
+    for (size_t i = n; i-- > 0;) {
+        if (r[i].label != label) continue;
+        bool needed = false;
+        for (size_t k = i + 1; k < n && !needed; k++) {
+            struct e2_cube x;
+            needed = r[k].label != label && e2_cube_intersect(&r[i].match, &r[k].match, &x);
+        }
+        if (needed) continue;
+        memmove(&r[i], &r[i + 1], (n - i - 1) * sizeof(*r));
+        n--;
+    }
+    return n;
+}

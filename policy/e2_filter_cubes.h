@@ -182,4 +182,11 @@ struct e2_cube_target {
 int e2_cubes_order(const struct e2_cube_rule *in, size_t n, const struct e2_cube_target *t,
                    size_t max, struct e2_cube_rule **out, size_t *n_out, struct e2_err *err);
 
+/**
+ * Leave out what a default (for packets no rule matches) of @label does as
+ * well: the trailing rules of @label, and any rule of @label that no later
+ * rule of another label overlaps. Returns the new count.
+ */
+size_t e2_cube_rules_default(struct e2_cube_rule *r, size_t n, int label);
+
 #endif
