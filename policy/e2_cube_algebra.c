@@ -365,6 +365,7 @@ static bool same_but(const struct e2_cube *a, const struct e2_cube *b, unsigned 
 /* One pass along dimension @k; returns how many cubes it removed. */
 static size_t merge_along(struct e2_cubes *l, unsigned k)
 {
+    if (l->n < 2) return 0;
     qsort_r(l->v, l->n, sizeof(*l->v), cmp_but, &k);
     size_t w = 0;
     for (size_t i = 0; i < l->n; i++) {
