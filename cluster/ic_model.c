@@ -168,7 +168,7 @@ static int load_ports(struct ic *ic, const json_t *rules)
         int rc = load_port_rule(ic, json_array_get(rules, i), path);
         if (rc) return rc;
     }
-    qsort(ic->ports, ic->n_ports, sizeof(*ic->ports), cmp_port);
+    if (ic->n_ports > 1) qsort(ic->ports, ic->n_ports, sizeof(*ic->ports), cmp_port);
     const json_t *egress = json_object_get(ic->rack, "egress");
     for (size_t i = 0; i < ic->n_ports; i++) {
         ic->ports[i].index = (unsigned)i;
@@ -436,7 +436,8 @@ static int load_switch_only_edge(struct ic *ic, const json_t *r, const char *pat
     if (!group || !filter || uint_at(ic, r, "pgraph_edge", path, E2_SPI_EDGE_MAX, &id))
         return ic->err->code;
     bool drop = !strcmp(action, "drop");
-    if (!drop && uint_at(ic, r, "out_port", path, 0xffff, &out)) return ic->err->code;
+    const char *to = drop ? "Drop" : str_at(ic, r, "port_node", path);
+    if (!to || (!drop && uint_at(ic, r, "out_port", path, 0xffff, &out))) return ic->err->code;
     if (find_pedge(ic, (unsigned)id) >= 0) return 0;
     long p = new_pedge(ic, (unsigned)id), g = ic_find_port(ic, group);
     if (p < 0) return (int)p;
@@ -448,7 +449,7 @@ static int load_switch_only_edge(struct ic *ic, const json_t *r, const char *pat
     pe->filter = filter;
     pe->to_drop = drop;
     pe->out_port = drop ? -1 : (long)out;
-    pe->dst = drop ? "Drop" : json_string_value(json_object_get(r, "port_node"));
+    pe->dst = to;
     return 0;
 }
 
