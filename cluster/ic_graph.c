@@ -42,7 +42,11 @@ long ic_mod(struct ic_graph *g, const char *type, bool mt_safe, bool preserving,
     for (char *c = m->name; *c; c++)
         if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9'))
             *c = '_';
-    if (strlen(m->name) > NAME_MAX_E2D) snprintf(m->name + 36, 12, "_%zu", g->n_mods);
+    snprintf(m->key, sizeof(m->key), "%s", m->name);
+    bool taken = false;
+    for (size_t i = 0; i < g->n_mods && !taken; i++) taken = !strcmp(g->mods[i].name, m->name);
+    if (strlen(m->name) > NAME_MAX_E2D || taken) /* unique, and short enough */
+        snprintf(m->name + (strlen(m->name) > 36 ? 36 : strlen(m->name)), 12, "_%zu", g->n_mods);
     return (long)g->n_mods++;
 }
 
@@ -74,10 +78,11 @@ void ic_link(struct ic_graph *g, long from, unsigned ogate, long to)
     g->links[g->n_links++] = (struct ic_link){(size_t)from, (size_t)to, ogate, 0};
 }
 
-long ic_mod_find(const struct ic_graph *g, const char *name)
+long ic_mod_find(const struct ic_graph *g, const char *type, const char *name)
 {
     for (size_t i = 0; i < g->n_mods; i++)
-        if (!strcmp(g->mods[i].name, name)) return (long)i;
+        if (!strcmp(g->mods[i].key, name) && (!type || !strcmp(g->mods[i].type, type)))
+            return (long)i;
     return -1;
 }
 

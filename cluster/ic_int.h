@@ -167,7 +167,8 @@ int ic_switch(struct ic *ic);
 
 /* ---- ic_graph.c: one server's e2d module graph ---- */
 struct ic_mod {
-    char name[96];
+    char name[96]; /* in the configuration */
+    char key[96];  /* as asked for (the name, unless that was taken or too long) */
     char type[24];
     char *args;       /* inside the parentheses, e2d config syntax */
     bool mt_safe;     /* process() may run on several workers */
@@ -200,7 +201,8 @@ long ic_mod(struct ic_graph *g, const char *type, bool mt_safe, bool preserving,
 void ic_mod_args(struct ic_graph *g, long m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ic_link(struct ic_graph *g, long from, unsigned ogate, long to);
-long ic_mod_find(const struct ic_graph *g, const char *name);
+/* The module named @name (of @type, unless NULL), or -1. A new module never takes a used name. */
+long ic_mod_find(const struct ic_graph *g, const char *type, const char *name);
 /* Fan-ins, queues where workers meet, gates; then the config text (malloc'd). */
 char *ic_graph_text(struct ic_graph *g, struct e2_err *err);
 void ic_graph_free(struct ic_graph *g);

@@ -49,7 +49,7 @@ static long vport(struct srv *v, const struct ic_inst *in, const char *port)
 {
     char name[96];
     snprintf(name, sizeof(name), "%s_%s", in->name, port);
-    long m = ic_mod_find(&v->g, name);
+    long m = ic_mod_find(&v->g, "VPort", name);
     if (m >= 0) return m;
     m = ic_mod(&v->g, "VPort", false, false, true, 64, "%s", name);
     ic_mod_args(&v->g, m, "nf=%s, port=%s", in->name, port);
@@ -61,7 +61,7 @@ static long legacy_input(struct srv *v, const struct ic_inst *in)
 {
     char name[96];
     snprintf(name, sizeof(name), "%s_tx", in->name);
-    long m = ic_mod_find(&v->g, name);
+    long m = ic_mod_find(&v->g, "Rewrite", name);
     if (m >= 0) return m;
     m = ic_mod(&v->g, "Rewrite", false, true, false, 1, "%s", name);
     ic_mod_args(&v->g, m, "dst_mac=\"%s\", src_mac=\"%s\"", in->mac, here(v)->mac);
@@ -73,8 +73,10 @@ static long legacy_input(struct srv *v, const struct ic_inst *in)
 
 static long tee_module(struct srv *v, const struct ic_inst *in)
 {
-    long m = ic_mod_find(&v->g, in->name);
-    return m >= 0 ? m : ic_mod(&v->g, "Tee", false, false, false, 64, "%s", in->name);
+    char name[96];
+    snprintf(name, sizeof(name), "tee_%s", in->name);
+    long m = ic_mod_find(&v->g, "Tee", name);
+    return m >= 0 ? m : ic_mod(&v->g, "Tee", false, false, false, 64, "%s", name);
 }
 
 /* The chain head that delivers into instance @i's input @input. */
@@ -90,7 +92,7 @@ static long inst_input(struct srv *v, size_t i, const char *input, const char *p
     if (!ph || ph->method != E2_ATTR_METADATA) return vp;
     char name[128];
     snprintf(name, sizeof(name), "%s_%s_%s", in->name, port, placeholder);
-    long m = ic_mod_find(&v->g, name);
+    long m = ic_mod_find(&v->g, "SetTag", name);
     if (m >= 0) return m;
     m = ic_mod(&v->g, "SetTag", true, false, false, 64, "%s", name);
     ic_mod_args(&v->g, m, "tag=\"%s\", value=%lld", ph->tag, (long long)ph->value);
@@ -136,7 +138,7 @@ static long deliver(struct srv *v, const struct ic_edge *e)
     if (dst->server == v->s) return inst_input(v, e->dst.i, pe->dst_input, pe->placeholder);
     char name[64];
     snprintf(name, sizeof(name), "enc%u", e->id + 1);
-    long m = ic_mod_find(&v->g, name);
+    long m = ic_mod_find(&v->g, "NSHEncap", name);
     return m >= 0 ? m : encap(v, name, e->id + 1, ic->servers[dst->server].mac);
 }
 
@@ -162,7 +164,7 @@ static void flowhash_args(struct srv *v, long fh, const struct ic_edge *const *e
 static long distribute(struct srv *v, struct ic_pedge *pe, long src, const char *name)
 {
     struct ic *ic = v->ic;
-    long m = ic_mod_find(&v->g, name);
+    long m = ic_mod_find(&v->g, NULL, name);
     if (m >= 0) return m;
     if (pe->to_drop || !strcmp(pe->dst, "Drop"))
         return ic_mod(&v->g, "Drop", false, false, false, 64, "%s", name);
