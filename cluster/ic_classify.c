@@ -24,15 +24,9 @@
 
 /* ---- HeaderMatch as a target of e2_cubes_order ---- */
 
-static bool is_prefix(uint64_t lo, uint64_t hi)
-{
-    uint64_t size = hi - lo + 1;
-    return (size & (size - 1)) == 0 && (lo & (size - 1)) == 0;
-}
-
 static bool addr_dim_ok(const struct e2_cube *c, unsigned d)
 {
-    return e2_cube_dim_full(c, d) || is_prefix(c->lo[d], c->hi[d]);
+    return e2_cube_dim_full(c, d) || e2_cube_is_prefix(c->lo[d], c->hi[d]);
 }
 
 static bool port_dim_ok(const struct e2_cube *c, unsigned d)
@@ -40,51 +34,24 @@ static bool port_dim_ok(const struct e2_cube *c, unsigned d)
     return e2_cube_dim_full(c, d) || c->lo[d] >= 1;
 }
 
-static void widen(struct e2_cube *c, unsigned d)
-{
-    c->lo[d] = 0;
-    c->hi[d] = e2_cube_dim_max(d);
-}
-
 static void hm_relax(void *ctx, const struct e2_cube *c, struct e2_cube *m)
 {
     (void)ctx;
     *m = *c;
     for (unsigned d = E2_CD_SRC; d <= E2_CD_DST; d++)
-        if (!addr_dim_ok(c, d)) widen(m, d);
+        if (!addr_dim_ok(c, d)) e2_cube_widen(m, d);
     for (unsigned d = E2_CD_SPORT; d <= E2_CD_DPORT; d++)
-        if (!port_dim_ok(c, d)) widen(m, d);
-}
-
-/* The minimal prefix cover of [lo, hi] in dimension @d, as cubes. */
-static int split_prefixes(const struct e2_cube *c, unsigned d, struct e2_cubes *out)
-{
-    uint64_t at = c->lo[d];
-    while (at <= c->hi[d]) {
-        uint64_t size = at ? at & -at : 1ull << 32;
-        while (at + size - 1 > c->hi[d]) size >>= 1;
-        struct e2_cube p = *c;
-        p.lo[d] = at;
-        p.hi[d] = at + size - 1;
-        int rc = e2_cubes_add(out, &p);
-        if (rc) return rc;
-        at += size;
-    }
-    return 0;
+        if (!port_dim_ok(c, d)) e2_cube_widen(m, d);
 }
 
 static int hm_split(void *ctx, const struct e2_cube *c, struct e2_cubes *out, struct e2_err *err)
 {
     (void)ctx;
     for (unsigned d = E2_CD_SRC; d <= E2_CD_DST; d++)
-        if (!addr_dim_ok(c, d)) return split_prefixes(c, d, out);
+        if (!addr_dim_ok(c, d)) return e2_cubes_add_prefixes(out, c, d);
     for (unsigned d = E2_CD_SPORT; d <= E2_CD_DPORT; d++) {
-        if (port_dim_ok(c, d) || c->hi[d] == 0) continue;
-        struct e2_cube none = *c, some = *c;
-        none.hi[d] = 0;
-        some.lo[d] = 1;
-        int rc = e2_cubes_add(out, &none);
-        return rc ? rc : e2_cubes_add(out, &some);
+        if (!port_dim_ok(c, d) && c->hi[d] > 0)
+            return e2_cubes_add_cut(out, c, d, 1); /* none | some */
     }
     return e2_err_set(err, ENOTSUP,
                       "HeaderMatch cannot tell packets without ports (ICMP, later fragments) "
@@ -181,13 +148,13 @@ static int disjoint_regions(const struct ic_region *r, size_t n, struct items *o
 static void header_part(const struct e2_cube *c, struct e2_cube *h)
 {
     *h = *c;
-    for (unsigned d = E2_CD_META; d < E2_CD_COUNT; d++) widen(h, d);
+    for (unsigned d = E2_CD_META; d < E2_CD_COUNT; d++) e2_cube_widen(h, d);
 }
 
 static void meta_part(const struct e2_cube *c, struct e2_cube *m)
 {
     *m = *c;
-    for (unsigned d = 0; d < E2_CD_META; d++) widen(m, d);
+    for (unsigned d = 0; d < E2_CD_META; d++) e2_cube_widen(m, d);
 }
 
 /* Cut the metadata space into atoms: each item's metadata part is a union of atoms. */

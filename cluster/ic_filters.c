@@ -178,8 +178,7 @@ static int fix_dim(const struct e2_cubes *in, unsigned d, uint64_t lo, uint64_t 
     for (size_t i = 0; i < in->n && !rc; i++) {
         struct e2_cube c = in->v[i];
         if (c.hi[d] < lo || c.lo[d] > hi) continue;
-        c.lo[d] = 0;
-        c.hi[d] = e2_cube_dim_max(d);
+        e2_cube_widen(&c, d);
         struct e2_cubes one = {0}, r = {0};
         rc = e2_cubes_add(&one, &c);
         if (!rc) rc = e2_cubes_or(out, &one, &r);

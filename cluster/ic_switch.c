@@ -34,19 +34,13 @@ static bool one_value(const struct e2_cube *c, unsigned d)
     return c->lo[d] == c->hi[d];
 }
 
-static void widen(struct e2_cube *c, unsigned d)
-{
-    c->lo[d] = 0;
-    c->hi[d] = e2_cube_dim_max(d);
-}
-
 static void sw_relax(void *ctx, const struct e2_cube *c, struct e2_cube *m)
 {
     (void)ctx;
     *m = *c;
     for (unsigned d = E2_CD_ETH; d <= E2_CD_PROTO; d++)
-        if (!e2_cube_dim_full(c, d) && !one_value(c, d)) widen(m, d);
-    if (!e2_cube_dim_full(c, E2_CD_TOS)) widen(m, E2_CD_TOS);
+        if (!e2_cube_dim_full(c, d) && !one_value(c, d)) e2_cube_widen(m, d);
+    if (!e2_cube_dim_full(c, E2_CD_TOS)) e2_cube_widen(m, E2_CD_TOS);
     for (unsigned d = E2_CD_SPORT; d <= E2_CD_DPORT; d++)
         if (!e2_cube_dim_full(c, d) && c->lo[d] <= 1) {
             m->lo[d] = 0; /* a later fragment's ports read 0 */
@@ -74,13 +68,8 @@ static int sw_split(void *ctx, const struct e2_cube *c, struct e2_cubes *out, st
         if (!e2_cube_dim_full(c, d) && !one_value(c, d) && c->hi[d] - c->lo[d] < 16)
             return split_values(c, d, out);
     for (unsigned d = E2_CD_SPORT; d <= E2_CD_DPORT; d++)
-        if (!e2_cube_dim_full(c, d) && c->lo[d] == 1 && c->hi[d] > 1) {
-            struct e2_cube zero = *c, rest = *c;
-            zero.hi[d] = 1;
-            rest.lo[d] = 2;
-            int rc = e2_cubes_add(out, &zero);
-            return rc ? rc : e2_cubes_add(out, &rest);
-        }
+        if (!e2_cube_dim_full(c, d) && c->lo[d] == 1 && c->hi[d] > 1)
+            return e2_cubes_add_cut(out, c, d, 2); /* port 0 | the rest */
     return e2_err_set(err, ENOTSUP,
                       "the switch matches EtherTypes and protocols only as single values, and "
                       "sees a later fragment's ports as 0");
@@ -96,7 +85,7 @@ static json_t *ip_text(uint64_t lo, uint64_t hi)
     snprintf(b, sizeof(b), "%u.%u.%u.%u", (unsigned)(hi >> 24), (unsigned)(hi >> 16 & 255),
              (unsigned)(hi >> 8 & 255), (unsigned)(hi & 255));
     uint64_t size = hi - lo + 1;
-    if ((size & (size - 1)) == 0 && (lo & (size - 1)) == 0) {
+    if (e2_cube_is_prefix(lo, hi)) {
         unsigned len = 32;
         while (len && (size >> (32 - len)) > 1) len--;
         return json_sprintf("%s/%u", a, len);

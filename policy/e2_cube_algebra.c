@@ -50,6 +50,18 @@ bool e2_cube_dim_full(const struct e2_cube *c, unsigned d)
     return c->lo[d] == 0 && c->hi[d] == e2_cube_dim_max(d);
 }
 
+void e2_cube_widen(struct e2_cube *c, unsigned d)
+{
+    c->lo[d] = 0;
+    c->hi[d] = e2_cube_dim_max(d);
+}
+
+bool e2_cube_is_prefix(uint64_t lo, uint64_t hi)
+{
+    uint64_t size = hi - lo + 1;
+    return (size & (size - 1)) == 0 && (lo & (size - 1)) == 0;
+}
+
 bool e2_cube_intersect(const struct e2_cube *a, const struct e2_cube *b, struct e2_cube *out)
 {
     for (unsigned d = 0; d < E2_CD_COUNT; d++) {
@@ -149,10 +161,7 @@ static bool clamp(struct e2_cube *c, unsigned d, uint64_t nlo, uint64_t nhi)
     if (c->lo[d] < nlo) c->lo[d] = nlo;
     if (c->hi[d] > nhi) c->hi[d] = nhi;
     if (c->lo[d] > c->hi[d]) return false;
-    if (c->lo[d] == nlo && c->hi[d] == nhi) {
-        c->lo[d] = 0;
-        c->hi[d] = e2_cube_dim_max(d);
-    }
+    if (c->lo[d] == nlo && c->hi[d] == nhi) e2_cube_widen(c, d);
     return true;
 }
 
@@ -231,6 +240,30 @@ static int canon(const struct e2_cube *c, struct e2_cubes *out)
 int e2_cubes_add(struct e2_cubes *l, const struct e2_cube *c)
 {
     return canon(c, l);
+}
+
+int e2_cubes_add_cut(struct e2_cubes *l, const struct e2_cube *c, unsigned d, uint64_t at)
+{
+    struct e2_cube below = *c, above = *c;
+    below.hi[d] = at - 1;
+    above.lo[d] = at;
+    int rc = canon(&below, l);
+    return rc ? rc : canon(&above, l);
+}
+
+int e2_cubes_add_prefixes(struct e2_cubes *l, const struct e2_cube *c, unsigned d)
+{
+    for (uint64_t at = c->lo[d]; at <= c->hi[d];) {
+        uint64_t size = at ? at & -at : 1ull << 63;
+        while (at + size - 1 > c->hi[d] || at + size - 1 < at) size >>= 1;
+        struct e2_cube p = *c;
+        p.lo[d] = at;
+        p.hi[d] = at + size - 1;
+        int rc = canon(&p, l);
+        if (rc) return rc;
+        at += size;
+    }
+    return 0;
 }
 
 /* ---- set operations ---- */

@@ -95,6 +95,18 @@ void e2_cube_full(struct e2_cube *c);
 /** True when dimension @d of @c is unconstrained. */
 bool e2_cube_dim_full(const struct e2_cube *c, unsigned d);
 
+/** Leave dimension @d of @c unconstrained. */
+void e2_cube_widen(struct e2_cube *c, unsigned d);
+
+/** True when [lo, hi] is an aligned power-of-two block (a prefix). */
+bool e2_cube_is_prefix(uint64_t lo, uint64_t hi);
+
+/** Append @c cut along dimension @d into the fewest prefixes (e2_cube_is_prefix). */
+int e2_cubes_add_prefixes(struct e2_cubes *l, const struct e2_cube *c, unsigned d);
+
+/** Append @c cut along dimension @d into [lo, @at - 1] and [@at, hi] (lo < @at <= hi). */
+int e2_cubes_add_cut(struct e2_cubes *l, const struct e2_cube *c, unsigned d, uint64_t at);
+
 /** @a ∩ @b into @out; false when empty. */
 bool e2_cube_intersect(const struct e2_cube *a, const struct e2_cube *b, struct e2_cube *out);
 

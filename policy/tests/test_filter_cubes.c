@@ -255,12 +255,6 @@ static void an_open_string_domain_is_refused(void **state)
 /* ---- first-match lists ---- */
 
 /* A toy target: ports must exclude "no ports", addresses must be prefixes. */
-static bool is_prefix(uint64_t lo, uint64_t hi)
-{
-    uint64_t size = hi - lo + 1;
-    return (size & (size - 1)) == 0 && (lo & (size - 1)) == 0;
-}
-
 static void toy_relax(void *ctx, const struct e2_cube *c, struct e2_cube *m)
 {
     (void)ctx;
@@ -268,26 +262,14 @@ static void toy_relax(void *ctx, const struct e2_cube *c, struct e2_cube *m)
     for (unsigned d = E2_CD_SPORT; d <= E2_CD_DPORT; d++)
         if (m->lo[d] == 0) m->hi[d] = e2_cube_dim_max(d);
     for (unsigned d = E2_CD_SRC; d <= E2_CD_DST; d++)
-        if (!is_prefix(m->lo[d], m->hi[d])) m->lo[d] = 0, m->hi[d] = e2_cube_dim_max(d);
+        if (!e2_cube_is_prefix(m->lo[d], m->hi[d])) e2_cube_widen(m, d);
 }
 
 static int toy_split(void *ctx, const struct e2_cube *c, struct e2_cubes *out, struct e2_err *err)
 {
     (void)ctx;
     for (unsigned d = E2_CD_SRC; d <= E2_CD_DST; d++) {
-        if (is_prefix(c->lo[d], c->hi[d])) continue;
-        uint64_t at = c->lo[d];
-        while (at <= c->hi[d]) {
-            uint64_t size = at ? at & -at : 1ull << 33;
-            while (at + size - 1 > c->hi[d]) size >>= 1;
-            struct e2_cube p = *c;
-            p.lo[d] = at;
-            p.hi[d] = at + size - 1;
-            int rc = e2_cubes_add(out, &p);
-            if (rc) return rc;
-            at += size;
-        }
-        return 0;
+        if (!e2_cube_is_prefix(c->lo[d], c->hi[d])) return e2_cubes_add_prefixes(out, c, d);
     }
     return e2_err_set(err, ENOTSUP, "the toy target cannot split %s", "ports");
 }
