@@ -427,30 +427,39 @@ static void fig16_tos_goes_to_e2d(void **state)
     scenario_free(&s);
 }
 
-/* branch.e2's VPN is too slow for one core at the annotated rate: a faster copy of it. */
-static char *branch_nf_dir(void)
+/* The example NF descriptions, with @name.yaml replaced by (or added as) @yaml. */
+static char *nf_dir_with(const char *name, const char *yaml)
 {
     char *dir = strdup("/tmp/e2ic-nf-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    static const char *const files[] = {"fw",         "ids",   "monitor",     "nat",
-                                        "normalizer", "proxy", "ratelimiter", "shaper"};
+    static const char *const files[] = {"fw",          "ids",    "monitor", "nat", "normalizer",
+                                        "ratelimiter", "shaper", "proxy",   "vpn"};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char from[512], to[512];
+        if (!strcmp(files[i], name)) continue;
         snprintf(from, sizeof(from), E2_EXAMPLES "/nf/%s.yaml", files[i]);
         snprintf(to, sizeof(to), "%s/%s.yaml", dir, files[i]);
         assert_int_equal(symlink(from, to), 0);
     }
     char path[512];
-    snprintf(path, sizeof(path), "%s/vpn.yaml", dir);
+    snprintf(path, sizeof(path), "%s/%s.yaml", dir, name);
     FILE *f = fopen(path, "w");
-    fprintf(f, "nf_type: VPN\napi: native\nports: {inputs: [in], outputs: [to_wan, to_lan]}\n"
+    assert_non_null(f);
+    fputs(yaml, f);
+    fclose(f);
+    return dir;
+}
+
+/* branch.e2's VPN is too slow for one core at the annotated rate: a faster copy of it. */
+static char *branch_nf_dir(void)
+{
+    return nf_dir_with(
+        "vpn", "nf_type: VPN\napi: native\nports: {inputs: [in], outputs: [to_wan, to_lan]}\n"
                "attributes:\n  direction:\n    type: string\n    method: port\n"
                "    ports: {encrypt: to_wan, decrypt: to_lan}\n"
                "performance: {throughput_per_core_per_ghz: 4 Gbit/s}\n"
                "rewrites: [src_ip, dst_ip, proto, src_port, dst_port, tos, payload]\n"
                "instantiate: {command: e2nf-vpn, args: [-c, /etc/e2/vpn.conf]}\n");
-    fclose(f);
-    return dir;
 }
 
 static void remove_dir(char *dir)
@@ -471,6 +480,35 @@ static void branch_office_tee_metadata_and_port_attributes(void **state)
         json_object_get(json_object_get(json_object_get(s.deploy, "servers"), "s3"), "tags");
     assert_non_null(json_object_get(tags, "IDS.verdict"));
     assert_non_null(json_object_get(tags, E2_IC_CLASS_TAG));
+    walk_all(&s, 200);
+    every_instance_is_used(&s);
+    scenario_free(&s);
+    remove_dir(dir);
+}
+
+static void root_edges_with_different_hashes(void **state)
+{
+    (void)state;
+    char *dir = nf_dir_with("lb", "nf_type: Lb\napi: native\n"
+                                  "scaling: {across_cores: true, across_servers: true}\n"
+                                  "affinity: {fields: [src_ip, dst_port]}\n"
+                                  "performance: {throughput_per_core_per_ghz: 2 Gbit/s}\n"
+                                  "instantiate: {command: e2nf-lb}\n");
+    struct scenario s;
+    scenario(&s, compile(E2_IC_DATA "/mixed.e2", dir), E2_PLANNER_DATA "/hw-small.yaml");
+    const json_t *rules = json_object_get(json_object_get(s.deploy, "switch"), "rules");
+    size_t hashes[2] = {0}; /* nw_src, symmetric_l3l4+udp in table 0 */
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        const json_t *a = json_object_get(
+            json_array_get(json_object_get(json_array_get(rules, i), "actions"), 0), "flow_hash");
+        const char *h = json_string_value(json_object_get(a, "hash"));
+        if (h) hashes[!strcmp(h, "symmetric_l3l4+udp")]++;
+    }
+    assert_true(hashes[0] > 0 && hashes[1] > 0);
+    const json_t *e2d = json_object_get(json_object_get(s.deploy, "switch"), "e2d_distribution");
+    assert_int_equal(json_array_size(e2d), 1);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_array_get(e2d, 0), "reason")), "hash"));
     walk_all(&s, 200);
     every_instance_is_used(&s);
     scenario_free(&s);
@@ -574,6 +612,7 @@ int main(void)
         cmocka_unit_test(fig14_split_across_servers),
         cmocka_unit_test(fig16_tos_goes_to_e2d),
         cmocka_unit_test(branch_office_tee_metadata_and_port_attributes),
+        cmocka_unit_test(root_edges_with_different_hashes),
         cmocka_unit_test(chain5_hash_range_and_direct_edges),
         cmocka_unit_test(switch_rules_and_spis_follow_the_contracts),
         cmocka_unit_test(bad_racks_and_impossible_names_are_refused),
