@@ -37,6 +37,8 @@ static const struct e2ctl_verb verbs[] = {
      e2ctl_check},
     {"compile", "POLICY [--nf-dir DIR] --format json|dot", "print the checked pGraph",
      e2ctl_compile},
+    {"deploy", "POLICY --hw HW.yaml [--rack RACK.json]",
+     "what each server's e2d runs, its NF processes, the switch rules", e2ctl_deploy},
     {"filter", "'EXPR' TRACE.pcap", "numbers of the packets a filter matches", e2ctl_filter},
     {"help", "", "this text", cmd_help},
     {"nf", "-s SOCKET OP [ARGS...]", "ask a sample NF (stats, reload, its own operations)",

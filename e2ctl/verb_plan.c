@@ -132,13 +132,13 @@ static int compile_policy(const char *policy, const char *nf_dir, json_t **pgrap
     return *pgraph ? 0 : e2_err_set(err, ENOMEM, "out of memory");
 }
 
-static int load_input(const struct plan_args *a, json_t **pgraph, struct e2_err *err)
+int e2ctl_load_pgraph(const char *input, const char *nf_dir, json_t **pgraph, struct e2_err *err)
 {
-    if (!is_pgraph_json(a->input)) return compile_policy(a->input, a->nf_dir, pgraph, err);
+    if (!is_pgraph_json(input)) return compile_policy(input, nf_dir, pgraph, err);
     json_error_t jerr;
-    *pgraph = json_load_file(a->input, 0, &jerr);
+    *pgraph = json_load_file(input, 0, &jerr);
     if (!*pgraph)
-        return e2_err_set(err, EINVAL, "%s:%d:%d: %s", a->input, jerr.line, jerr.column, jerr.text);
+        return e2_err_set(err, EINVAL, "%s:%d:%d: %s", input, jerr.line, jerr.column, jerr.text);
     return 0;
 }
 
@@ -222,7 +222,7 @@ int e2ctl_plan(int argc, char **argv)
     struct e2_hw *hw = NULL;
     json_t *pgraph = NULL;
     rc = e2_hw_load(a.hw, &hw, &err);
-    if (!rc) rc = load_input(&a, &pgraph, &err);
+    if (!rc) rc = e2ctl_load_pgraph(a.input, a.nf_dir, &pgraph, &err);
     if (!rc) rc = plan_pgraph(pgraph, a.input, hw, &a, &err);
     if (rc) fprintf(stderr, "e2ctl plan: %s\n", err.msg);
     json_decref(pgraph);

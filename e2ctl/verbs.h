@@ -46,5 +46,13 @@ int e2ctl_plan(int argc, char **argv);
 
 /* verb_switch.c: the rack switch's rules (switch/, include/e2/switch.h). */
 int e2ctl_switch(int argc, char **argv);
+/*
+ * The pGraph JSON of @input: a policy file compiled and checked with the NF
+ * descriptions of @nf_dir (NULL: its folder/nf), or a pGraph JSON file.
+ */
+int e2ctl_load_pgraph(const char *input, const char *nf_dir, json_t **pgraph, struct e2_err *err);
+
+/* verb_deploy.c: the interconnection of a plan (cluster/), as an operator's dry run. */
+int e2ctl_deploy(int argc, char **argv);
 
 #endif

@@ -84,9 +84,13 @@ static json_t *edge_json(const struct e2_plan *p, unsigned id)
                   name_of(p, e->src, s, sizeof(s)), "dst", name_of(p, e->dst, d, sizeof(d)));
     json_object_set_new(o, "src_ports", strs_json(pe->src_ports, pe->n_src_ports));
     json_object_set_new(o, "dst_input", pe->dst_input ? json_string(pe->dst_input) : json_null());
+    json_object_set_new(o, "dst_placeholder",
+                        pe->dst_placeholder ? json_string(pe->dst_placeholder) : json_null());
     json_object_set_new(o, "filter", json_string(pe->filter));
     json_object_set_new(o, "class",
                         pe->classes ? ports_json(pe->classes, pe->n_classes) : json_null());
+    json_object_set_new(o, "pipelet_classes",
+                        ports_json(pe->pipelet_classes, pe->n_pipelet_classes));
     json_object_set_new(o, "distribution", json_string(dist_name(e->dist)));
     bool hashed = e->dist == E2_DIST_SWITCH || e->dist == E2_DIST_HASH || e->dist == E2_DIST_RANGE;
     json_object_set_new(o, "hash",

@@ -180,6 +180,9 @@ static int load_ports(const struct rd *r, const struct e2_plan_pgraph *pg, const
     if (!json_is_object(in) || !json_is_string(json_object_get(in, "port")))
         return bad(r, path, "\"dst_input\" must be null or {\"port\": NAME, ...}");
     if (!(e->dst_input = strdup(json_string_value(json_object_get(in, "port"))))) return oom(r);
+    const json_t *ph = json_object_get(in, "placeholder");
+    if (ph && !json_is_string(ph)) return bad(r, path, "dst_input.placeholder must be a string");
+    if (ph && !(e->dst_placeholder = strdup(json_string_value(ph)))) return oom(r);
     if (dst && !in_list(dst->inputs, dst->n_inputs, e->dst_input))
         return bad(r, path, "dst_input: \"%s\" is not an input of %s", e->dst_input, dst->nf_type);
     return 0;
@@ -229,6 +232,36 @@ static int check_classes(const struct rd *r, const struct e2_plan_pgraph *pg)
     return 0;
 }
 
+/* Union of the roots of @e's pipelets ("pipelets" in the edge, "roots" per pipelet). */
+static int pipelet_classes(const struct rd *r, const json_t *pipelets, const json_t *edge,
+                           const char *path, struct e2_plan_edge *e)
+{
+    const json_t *ids = json_object_get(edge, "pipelets");
+    if (!ids || !json_is_array(pipelets)) return 0; /* older pGraphs: unknown */
+    size_t cap = 0;
+    for (size_t i = 0; i < json_array_size(ids); i++) {
+        const json_t *pl =
+            json_array_get(pipelets, (size_t)json_integer_value(json_array_get(ids, i)));
+        cap += json_array_size(json_object_get(pl, "roots"));
+    }
+    e->pipelet_classes = calloc(cap ? cap : 1, sizeof(*e->pipelet_classes));
+    if (!e->pipelet_classes) return oom(r);
+    for (size_t i = 0; i < json_array_size(ids); i++) {
+        const json_t *id = json_array_get(ids, i);
+        const json_t *pl = json_array_get(pipelets, (size_t)json_integer_value(id));
+        const json_t *roots = json_object_get(pl, "roots");
+        if (!json_is_integer(id) || !json_is_array(roots))
+            return bad(r, path, "pipelets: item %zu is not the index of a pipelet with roots", i);
+        for (size_t k = 0; k < json_array_size(roots); k++) {
+            json_int_t root = json_integer_value(json_array_get(roots, k));
+            bool seen = false;
+            for (size_t m = 0; m < e->n_pipelet_classes; m++) seen |= e->pipelet_classes[m] == root;
+            if (!seen) e->pipelet_classes[e->n_pipelet_classes++] = (unsigned)root;
+        }
+    }
+    return 0;
+}
+
 static int load_edges(const struct rd *r, const json_t *a, struct e2_plan_pgraph *pg)
 {
     if (!json_is_array(a)) return bad(r, "edges", "expected an array");
@@ -258,6 +291,13 @@ int e2_plan_pgraph_from_json(const json_t *root, const char *origin, struct e2_p
     int rc = (pg->policy = strdup(policy ? policy : "")) ? 0 : oom(&r);
     if (!rc) rc = load_nodes(&r, json_object_get(root, "nodes"), pg);
     if (!rc) rc = load_edges(&r, json_object_get(root, "edges"), pg);
+    for (size_t i = 0; !rc && i < pg->n_edges; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "edges[%zu]", i);
+        rc =
+            pipelet_classes(&r, json_object_get(root, "pipelets"),
+                            json_array_get(json_object_get(root, "edges"), i), path, &pg->edges[i]);
+    }
     if (rc) {
         e2_plan_pgraph_free(pg);
         return rc;
@@ -299,6 +339,8 @@ void e2_plan_pgraph_free(struct e2_plan_pgraph *pg)
         free(pg->edges[i].dst_input);
         free(pg->edges[i].filter);
         free(pg->edges[i].classes);
+        free(pg->edges[i].pipelet_classes);
+        free(pg->edges[i].dst_placeholder);
     }
     free(pg->nodes);
     free(pg->edges);

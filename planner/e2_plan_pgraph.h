@@ -51,6 +51,9 @@ struct e2_plan_edge {
     bool root;         /**< leaves a port node: its id is a traffic class */
     unsigned *classes; /**< class restriction (root edge ids); NULL when unrestricted */
     size_t n_classes;
+    unsigned *pipelet_classes; /**< roots of the pipelets the edge came from (may be none) */
+    size_t n_pipelet_classes;
+    char *dst_placeholder; /**< the filter_in placeholder of dst_input; NULL when none */
 };
 
 struct e2_plan_pgraph {

@@ -25,11 +25,14 @@ enum {
     F_TOS,
     F_SRC_PORT,
     F_DST_PORT,
+    F_ARP_SPA,
+    F_ARP_TPA,
     F_COUNT
 };
 _Static_assert(F_COUNT <= MATCH_FIELDS_MAX, "too many header fields");
 
 #define BIT(f)      (1u << (f))
+#define ARP_FIELDS  (BIT(F_ARP_SPA) | BIT(F_ARP_TPA))
 #define IP6_FIELDS  (0xfu << F_SRC_IP6 | 0xfu << F_DST_IP6)
 #define PORT_FIELDS (BIT(F_SRC_PORT) | BIT(F_DST_PORT))
 #define IP_FIELDS                                                                                  \
@@ -41,7 +44,8 @@ static const char *const field_names[F_COUNT] = {
     [F_SRC_IP6 + 1] = "src_ip", [F_SRC_IP6 + 2] = "src_ip",    [F_SRC_IP6 + 3] = "src_ip",
     [F_DST_IP6] = "dst_ip",     [F_DST_IP6 + 1] = "dst_ip",    [F_DST_IP6 + 2] = "dst_ip",
     [F_DST_IP6 + 3] = "dst_ip", [F_PROTO] = "proto",           [F_TOS] = "tos",
-    [F_SRC_PORT] = "src_port",  [F_DST_PORT] = "dst_port",
+    [F_SRC_PORT] = "src_port",  [F_DST_PORT] = "dst_port",     [F_ARP_SPA] = "arp_spa",
+    [F_ARP_TPA] = "arp_tpa",
 };
 
 /* ---- the key of a packet ---- */
@@ -94,6 +98,25 @@ static inline void key_ports(const struct rte_mbuf *pkt, const struct e2_hdr *h,
     k->present |= BIT(F_SRC_PORT) | BIT(F_DST_PORT);
 }
 
+/* ARP and RARP sender and target protocol addresses (Ethernet/IPv4 layout), after any tags. */
+static inline void key_arp(const uint8_t *p, uint32_t len, struct match_key *k)
+{
+    uint32_t off = 12;
+    for (int v = 0; v < 2 && off + 6 <= len; v++) {
+        uint16_t et = rte_be_to_cpu_16(*(const rte_be16_t *)(p + off));
+        if (et != RTE_ETHER_TYPE_VLAN && et != RTE_ETHER_TYPE_QINQ) break;
+        off += 4;
+    }
+    off += 2; /* the ARP header */
+    if (off + 28 > len) return;
+    rte_be32_t spa, tpa;
+    memcpy(&spa, p + off + 14, 4);
+    memcpy(&tpa, p + off + 24, 4);
+    k->v[F_ARP_SPA] = rte_be_to_cpu_32(spa);
+    k->v[F_ARP_TPA] = rte_be_to_cpu_32(tpa);
+    k->present |= ARP_FIELDS;
+}
+
 /*
  * The fields in @used (and some others); those the packet lacks are left out
  * of k->present (their values are not read).
@@ -111,6 +134,9 @@ static inline __attribute__((always_inline)) void header_key(struct rte_mbuf *pk
     e2_hdr_parse(pkt, &h);
     k->v[F_ETHER_TYPE] = h.ether_type;
     k->present |= BIT(F_ETHER_TYPE);
+    if ((used & ARP_FIELDS) &&
+        (h.ether_type == RTE_ETHER_TYPE_ARP || h.ether_type == RTE_ETHER_TYPE_RARP))
+        key_arp(p, len, k);
     if (!(used & IP_FIELDS)) return;
     if (h.ip_version == 4)
         key_ip4((const struct rte_ipv4_hdr *)(p + h.l3_off), k);
@@ -219,6 +245,8 @@ static int parse_ip(const struct hm_key *hk, const json_t *v, struct match_rule 
     uint8_t addr[16];
     int bits = 0, len = 0;
     int rc = parse_prefix(s, addr, &bits, &len, err);
+    if (!rc && bits != 32 && hk->field == hk->field6)
+        return e2_err_set(err, EINVAL, "\"%s\": ARP carries IPv4 addresses", s);
     for (int w = 0; !rc && w < bits / 32; w++)
         rc = prefix_word(s, addr, len, w, bits == 32 ? hk->field : hk->field6, r, err);
     return rc;
@@ -243,6 +271,8 @@ static const struct hm_key hm_keys[] = {
     {"dscp", parse_dscp, F_TOS, 0, 63, NULL},
     {"src_port", parse_value, F_SRC_PORT, 0, UINT16_MAX, NULL},
     {"dst_port", parse_value, F_DST_PORT, 0, UINT16_MAX, NULL},
+    {"arp_spa", parse_ip, F_ARP_SPA, F_ARP_SPA, 0, NULL},
+    {"arp_tpa", parse_ip, F_ARP_TPA, F_ARP_TPA, 0, NULL},
     {NULL, NULL, 0, 0, 0, NULL},
 };
 
@@ -256,10 +286,11 @@ static int header_rule_parse(const json_t *rule, struct match_rule *r, struct e2
         const struct hm_key *hk = hm_keys;
         while (hk->key && strcmp(hk->key, key) != 0) hk++;
         if (!hk->key)
-            return e2_err_set(err, EINVAL,
-                              "%s: unknown key (a rule has gate, name, in_port, ether_type, vlan, "
-                              "src_ip, dst_ip, proto, tos, dscp, src_port, dst_port)",
-                              key);
+            return e2_err_set(
+                err, EINVAL,
+                "%s: unknown key (a rule has gate, name, in_port, ether_type, vlan, "
+                "src_ip, dst_ip, proto, tos, dscp, src_port, dst_port, arp_spa, arp_tpa)",
+                key);
         int rc = hk->parse(hk, v, r, err);
         if (rc) return e2_err_prefix(err, "%s: ", key);
     }
@@ -276,7 +307,7 @@ static const struct match_kind header_kind = {
 
 static const struct e2_arg header_match_spec[] = {
     MATCH_ARG_SPEC("list of rules {in_port, ether_type, vlan, src_ip, dst_ip, proto, tos, dscp, "
-                   "src_port, dst_port (any of them, ANDed), gate, name}"),
+                   "src_port, dst_port, arp_spa, arp_tpa (any of them, ANDed), gate, name}"),
 };
 
 static int header_match_init(struct e2_module *m, const void *args, struct e2_err *err)
@@ -325,6 +356,8 @@ static struct e2_module_type header_match_type = {
         "(0..63)\n"
         "- `src_port`, `dst_port`: TCP, UDP or SCTP ports; packets without them (ICMP, "
         "non-first fragments) never match these\n"
+        "- `arp_spa`, `arp_tpa`: the sender and target IPv4 address (or prefix) of an ARP or "
+        "RARP packet; other packets never match these\n"
         "\n"
         "Refused, naming the rule and the key: unknown keys, bad or out-of-range values, a "
         "prefix with host bits set, an empty range, tos and dscp together, two rules with one "

@@ -465,6 +465,39 @@ static void header_tos_dscp_vlan_ether_type_and_in_port(void **state)
     assert_int_equal(e2_port_destroy(e2_port_find("p0"), NULL), 0);
 }
 
+/* An ARP (or RARP) request from @spa for @tpa, made from a UDP packet's bytes. */
+static struct rte_mbuf *arp_packet(uint16_t ether_type, uint32_t spa, uint32_t tpa)
+{
+    struct rte_mbuf *p = udp_packet(1, 2, 3, 4, 60);
+    uint8_t *b = rte_pktmbuf_mtod(p, uint8_t *);
+    *(rte_be16_t *)(b + 12) = rte_cpu_to_be_16(ether_type);
+    static const uint8_t head[8] = {0, 1, 8, 0, 6, 4, 0, 1};
+    memcpy(b + 14, head, sizeof(head));
+    uint32_t s = htonl(spa), t = htonl(tpa);
+    memcpy(b + 28, &s, 4);
+    memcpy(b + 38, &t, 4);
+    return p;
+}
+
+static void header_arp_addresses_match_arp_and_rarp_only(void **state)
+{
+    (void)state;
+    struct e2_module *m =
+        matcher("HeaderMatch", "{\"rules\": [{\"arp_tpa\": \"10.0.0.0/8\", \"gate\": 1},"
+                               " {\"arp_spa\": \"192.168.1.7\", \"gate\": 2},"
+                               " {\"ether_type\": \"arp\", \"gate\": 3}]}");
+    assert_int_equal(gate_of(m, arp_packet(RTE_ETHER_TYPE_ARP, 1, IP(10, 9, 9, 9))), 1);
+    assert_int_equal(gate_of(m, arp_packet(RTE_ETHER_TYPE_RARP, 1, IP(10, 0, 0, 1))), 1);
+    assert_int_equal(gate_of(m, arp_packet(RTE_ETHER_TYPE_ARP, IP(192, 168, 1, 7), 1)), 2);
+    assert_int_equal(gate_of(m, arp_packet(RTE_ETHER_TYPE_ARP, IP(192, 168, 1, 8), 1)), 3);
+    /* IPv4 packets with those addresses are not ARP */
+    assert_int_equal(gate_of(m, udp_packet(IP(192, 168, 1, 7), IP(10, 0, 0, 1), 1, 2, 60)),
+                     DROPPED);
+    assert_string_equal(
+        create_error("HeaderMatch", "{\"rules\": [{\"arp_spa\": \"::1\", \"gate\": 1}]}"),
+        "module 'bad' (HeaderMatch): rules[0].arp_spa: \"::1\": ARP carries IPv4 addresses");
+}
+
 static void header_invalid_values_are_refused_naming_rule_and_field(void **state)
 {
     (void)state;
@@ -489,7 +522,7 @@ static void header_invalid_values_are_refused_naming_rule_and_field(void **state
         {"{\"in_port\": \"nope\", \"gate\": 0}", "rules[2].in_port: no port named \"nope\""},
         {"{\"dport\": 80, \"gate\": 0}",
          "rules[2].dport: unknown key (a rule has gate, name, in_port, ether_type, vlan, src_ip, "
-         "dst_ip, proto, tos, dscp, src_port, dst_port)"},
+         "dst_ip, proto, tos, dscp, src_port, dst_port, arp_spa, arp_tpa)"},
         {"{\"vlan\": 1, \"gate\": \"x\"}", "rules[2].gate: must be a gate 0..1023, or -1 to drop"},
         {"{\"vlan\": 1, \"gate\": 0, \"name\": 3}",
          "rules[2].name: must be a string of 1..47 characters"},
@@ -529,11 +562,13 @@ static json_t *random_header_rule(void)
     if (rnd(4) == 0) json_object_set_new(r, "dscp", json_integer(rnd(3)));
     if (rnd(5) == 0)
         json_object_set_new(r, "dst_ip", json_string(rnd(2) ? "::/0" : "2001:db8::/32"));
+    if (rnd(6) == 0) json_object_set_new(r, "arp_tpa", json_sprintf("10.0.%u.0/24", rnd(4)));
     return r;
 }
 
 static struct rte_mbuf *random_header_packet(void)
 {
+    if (rnd(8) == 0) return arp_packet(RTE_ETHER_TYPE_ARP, 1, IP(10, 0, rnd(4), rnd(256)));
     if (rnd(8) == 0)
         return ip6_packet("::1", rnd(2) ? "2001:db8::1" : "2001:db9::1", (uint16_t)rnd(20));
     struct rte_mbuf *p = udp_packet(IP(10, 0, rnd(4), rnd(256)), 1, 1, (uint16_t)rnd(20), 60);
@@ -742,6 +777,7 @@ int main(void)
         T(header_ports_never_match_packets_without_them),
         T(header_ipv6_prefixes_match_only_ipv6),
         T(header_tos_dscp_vlan_ether_type_and_in_port),
+        T(header_arp_addresses_match_arp_and_rarp_only),
         T(header_invalid_values_are_refused_naming_rule_and_field),
         T(header_acl_table_agrees_with_the_scan),
         T(metadata_acl_table_agrees_with_the_scan),

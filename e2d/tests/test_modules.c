@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "e2/meta.h"
+#include "tags.h"
 #include "port.h"
 
 #define IP(a, b, c, d)                                                                             \
@@ -294,6 +295,41 @@ static void rewrite_sets_swaps_and_tags(void **state)
     assert_int_equal(c->pkts[0]->pkt_len, 60);
 }
 
+static void set_tag_sets_a_tag_by_name_or_slot_from_any_input(void **state)
+{
+    (void)state;
+    struct e2_err err = {0};
+    assert_int_equal(e2_tag_define("e2.class", 1, &err), 1);
+    struct capture *c;
+    struct e2_module *byname = make("n", "SetTag", "{\"tag\": \"e2.class\", \"value\": 6}");
+    struct e2_module *byslot = make("s", "SetTag", "{\"slot\": 3, \"value\": 4000000000}");
+    struct e2_module *cap = make_capture("cap", &c);
+    link_gates(byname, 0, byslot, 0);
+    link_gates(byslot, 0, cap, 0);
+    struct rte_mbuf *p[2] = {udp_packet(1, 2, 3, 4, 60), udp_packet(1, 2, 3, 4, 60)};
+    e2_meta_set_tag(p[1], 1, 9);
+    push(byname, 5, p, 2);
+    assert_int_equal(c->n, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        uint32_t v;
+        assert_int_equal(e2_meta_get_tag(c->pkts[i], 1, &v), 0);
+        assert_int_equal(v, 6);
+        assert_int_equal(e2_meta_get_tag(c->pkts[i], 3, &v), 0);
+        assert_int_equal(v, 4000000000u);
+        assert_int_equal(e2_meta_get_tag(c->pkts[i], 0, &v), -1);
+    }
+    capture_clear(c);
+    json_t *bad = json_pack("{s:s}", "tag", "nope");
+    assert_int_not_equal(e2_graph_module_create("x", "SetTag", bad, NULL, NULL, &err), 0);
+    assert_non_null(strstr(err.msg, "tag: "));
+    json_decref(bad);
+    bad = json_pack("{s:s, s:i}", "tag", "e2.class", "slot", 1);
+    assert_int_not_equal(e2_graph_module_create("x", "SetTag", bad, NULL, NULL, &err), 0);
+    assert_non_null(strstr(err.msg, "not both"));
+    json_decref(bad);
+    e2_tags_clear();
+}
+
 static void counter_counts_and_resets(void **state)
 {
     (void)state;
@@ -570,6 +606,7 @@ int main(void)
         T(queue_destroyed_with_packets_frees_them),
         T(tee_copies_are_independent),
         T(rewrite_sets_swaps_and_tags),
+        T(set_tag_sets_a_tag_by_name_or_slot_from_any_input),
         T(counter_counts_and_resets),
         T(timestamp_then_latency_measures_and_flags_unstamped),
         T(flowhash_keeps_flows_together_and_splits_by_range),

@@ -2,8 +2,9 @@
  * libFuzzer target: filters. Any bytes are parsed as a filter; a filter that
  * parses must (1) evaluate on a few frames without crashing, (2) print
  * canonical text that parses again to the same text and the same verdicts,
- * (3) translate to a BDD (or refuse with a reason) within a small budget, and
- * (4) give a header-only residue without crashing.
+ * (3) translate to a BDD (or refuse with a reason) within a small budget,
+ * (4) give a header-only residue without crashing, and (5) as cubes (or
+ * refused with a reason), give its verdict on every frame of their domain.
  *
  * Longer run: build with clang (CC=clang cmake -DE2_SANITIZE=ON ...) and
  *   ./fuzz_filter -max_total_time=3600 CORPUS_DIR policy/fuzz/seeds/filter
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "e2_filter.h"
+#include "e2_filter_cubes.h"
 #include "e2_pspace.h"
 
 static const uint8_t frames[][74] = {
@@ -36,6 +38,25 @@ static int attr_absent(void *ctx, unsigned slot, struct e2_attr_val *out)
     (void)slot;
     (void)out;
     return -ENOENT;
+}
+
+/* The cubes agree with the filter on every frame (cut or not) in their domain. */
+static void check_cubes(const struct e2_filter *f, const char *text)
+{
+    struct e2_cubes c = {0};
+    struct e2_cube_opts o = {.max = 512};
+    struct e2_err err;
+    if (!e2_filter_cubes(f, &o, &c, &err))
+        for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+            for (uint32_t len = 14; len <= sizeof(frames[i]); len += 5) {
+                uint64_t pt[E2_CD_COUNT];
+                if (e2_cube_point(frames[i], len, pt)) continue;
+                if (e2_filter_eval(f, frames[i], len, len, NULL) != (e2_cubes_find(&c, pt) >= 0)) {
+                    fprintf(stderr, "cubes disagree with the filter: %s\n", text);
+                    abort();
+                }
+            }
+    e2_cubes_free(&c);
 }
 
 static struct e2_filter *parse(const char *text, size_t len)
@@ -82,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct e2_filter_env env = {NULL, attr_absent};
     char residue[512];
     e2_filter_print_pcap(f, &env, residue, sizeof(residue), &err);
+    check_cubes(f, text);
     free(text);
     free(again);
     e2_filter_free(f);
