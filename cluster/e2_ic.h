@@ -51,12 +51,4 @@
 int e2_ic_build(const json_t *plan, const struct e2_nf_catalog *nfs, const json_t *rack,
                 json_t **deploy, struct e2_err *err);
 
-/**
- * The Open vSwitch multipath hash whose value equals e2d's FlowHash(hash="ovs")
- * for a steering (contract A): "symmetric_l3l4+udp", "nw_src", "nw_dst",
- * "symmetric_l3", or NULL when OVS computes none for these fields.
- * @fields: E2_FIELD_* bits.
- */
-const char *e2_ic_ovs_hash(uint32_t fields, bool symmetric);
-
 #endif

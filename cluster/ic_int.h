@@ -138,6 +138,13 @@ const char *ic_end_name(const struct ic *ic, const struct ic_end *e);
 long ic_find_port(const struct ic *ic, const char *name);
 /* The steering's FlowHash: 1 ovs, 0 crc32c, -ENOTSUP (err set) when neither is right. */
 int ic_hash_kind(struct ic *ic, const struct ic_steer *s);
+
+/**
+ * The Open vSwitch multipath field set whose hash equals e2d's FlowHash(hash="ovs") for a
+ * steering: "symmetric_l3l4+udp", "nw_src", "nw_dst", "symmetric_l3", or NULL when OVS
+ * computes none for these fields (E2_FIELD_* bits, e2/ovs_hash.h).
+ */
+const char *ic_ovs_hash(uint32_t fields, bool symmetric);
 void ic_spi(struct ic *ic, unsigned spi, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int ic_fail(struct ic *ic, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

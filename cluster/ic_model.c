@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "e2/ovs_hash.h"
 #include "ic_int.h"
 
 int ic_fail(struct ic *ic, int code, const char *fmt, ...)
@@ -34,18 +35,15 @@ void ic_spi(struct ic *ic, unsigned spi, const char *fmt, ...)
     json_object_set_new(ic->spis, key, json_string(what));
 }
 
-const char *e2_ic_ovs_hash(uint32_t fields, bool symmetric)
+const char *ic_ovs_hash(uint32_t fields, bool symmetric)
 {
-    if (fields == E2_FIELDS_5TUPLE && symmetric) return "symmetric_l3l4+udp";
-    if (fields == (E2_FIELD_SRC_IP | E2_FIELD_DST_IP) && symmetric) return "symmetric_l3";
-    if (fields == E2_FIELD_SRC_IP && !symmetric) return "nw_src";
-    if (fields == E2_FIELD_DST_IP && !symmetric) return "nw_dst";
-    return NULL;
+    int set = e2_ovs_hash_fields_for(fields, symmetric);
+    return set < 0 ? NULL : e2_ovs_hash_fields_name((enum e2_ovs_hash_fields)set);
 }
 
 int ic_hash_kind(struct ic *ic, const struct ic_steer *s)
 {
-    if (e2_ic_ovs_hash(s->fields, s->symmetric)) return 1;
+    if (ic_ovs_hash(s->fields, s->symmetric)) return 1;
     if (!s->symmetric) return 0;
     return ic_fail(ic, ENOTSUP,
                    "a symmetric hash of these fields has no FlowHash (only the symmetric "

@@ -197,7 +197,7 @@ static void plan_hashes(struct ic *ic, struct group *gr)
         const struct ic_edge *e[1024];
         size_t n = root_edges(ic, pe, e);
         if (n < 2) continue;
-        const char *h = e2_ic_ovs_hash(e[0]->steer.fields, e[0]->steer.symmetric);
+        const char *h = ic_ovs_hash(e[0]->steer.fields, e[0]->steer.symmetric);
         if (!h) {
             pe->e2d = true;
             pe->e2d_server = busiest_server(ic, &pe, 1);
@@ -324,7 +324,7 @@ static void table0(struct ic *ic, struct group *gr, unsigned in_port)
         const struct ic_pedge *pe = cr->label == DROP ? NULL : gr->pe[cr->label];
         const struct ic_edge *e[1024];
         size_t n = pe && !pe->e2d && pe->out_port < 0 && !pe->to_drop ? root_edges(ic, pe, e) : 0;
-        const char *h = n > 1 ? e2_ic_ovs_hash(e[0]->steer.fields, e[0]->steer.symmetric) : NULL;
+        const char *h = n > 1 ? ic_ovs_hash(e[0]->steer.fields, e[0]->steer.symmetric) : NULL;
         uint64_t entries = 1;
         json_t *m = cube_match(&cr->match, in_port, &entries);
         add_rule(ic, 0, PRIO_BASE + (unsigned)(gr->n_rules - r), m, hash_actions(ic, h));
