@@ -349,12 +349,12 @@ int e2nf_app_main(const struct e2nf_app_def *def, int argc, char **argv)
     run(&app);
     json_t *final = stats_json(&app);
     e2_ctl_server_close(app.ctl);
+    if (def->fini) def->fini(app.ctx); /* still attached: it may send or free packets it holds */
     e2nf_detach(app.nf);
     char *line = json_dumps(final, JSON_COMPACT);
     if (line) printf("%s\n", line);
     free(line);
     json_decref(final);
-    if (def->fini) def->fini(app.ctx);
     free(app.ctx);
     return 0;
 }

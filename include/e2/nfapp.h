@@ -83,7 +83,10 @@ struct e2nf_app_def {
     void (*signal)(void *ctx, const struct e2nf_signal *s);
     /** The NF's own counters, a new JSON object (for "stats" and the exit line). */
     json_t *(*stats)(void *ctx);
-    /** Detaching: free what the NF holds. */
+    /**
+     * Detaching (also when starting failed): free what the NF holds. While
+     * attached it may still send or free packets it kept (e2nf_drop).
+     */
     void (*fini)(void *ctx);
 };
 
