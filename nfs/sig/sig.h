@@ -1,0 +1,105 @@
+/*
+ * sig — signature matching over TCP streams: the SIG NF of the E2 paper's
+ * bytestream experiment (§7.1), an IDS's content matching.
+ *
+ * A pattern file names byte strings, one per line (sig_rules_parse): every
+ * occurrence of every pattern in either direction of every connection is
+ * counted, also when it is split across segments or messages. Two engines
+ * give the same counts:
+ *   ac         our streaming Aho-Corasick (nfs/kit/e2_ac.h): 8 bytes of state
+ *              per connection direction, one table load per byte;
+ *   hyperscan  Intel Hyperscan in streaming mode (HS_MODE_STREAM, literal
+ *              patterns): one hs_stream_t per connection direction, opened at
+ *              its first byte; its state (hs_stream_size) is allocated per
+ *              stream. Streaming, not block mode over reassembled chunks: a
+ *              match across chunk boundaries is found without keeping bytes.
+ * A gap in a stream restarts matching after it (a pattern cannot span bytes
+ * that never came).
+ *
+ * Reloads: a new pattern set becomes current at once; connections go on
+ * with the set they started with until their next bytes, then restart their
+ * state on the new one (a match straddling the reload is missed). Counters
+ * belong to a set, so they restart with it.
+ *
+ * Pure C over e2_streams callbacks: the NF glue is nfs/sig/main.c.
+ */
+#ifndef SIG_H
+#define SIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "e2_ac.h"
+#include "e2_err.h"
+#include "e2_streams.h"
+
+#define SIG_PATTERNS_MAX 100000
+#define SIG_CONTENT_MAX  4096
+#define SIG_NAME_MAX     64
+
+enum sig_engine { SIG_AC, SIG_HYPERSCAN };
+
+const char *sig_engine_name(enum sig_engine e);
+int sig_engine_parse(const char *text, enum sig_engine *e, struct e2_err *err);
+
+/** A compiled pattern set with its counters. */
+struct sig_rules;
+
+/**
+ * Parse pattern-file text @text (named @name in errors) and compile it for
+ * @engine. Each line:  NAME CONTENT [nocase]
+ *   NAME     letters, digits and _ . : - (unique);
+ *   CONTENT  the bytes; |hex bytes| as in Snort's content ("|0d 0a|GET"),
+ *            blanks between hex bytes allowed; quote it when it has blanks
+ *            or '#' ("GET /|2e 2e|/"); a quote itself is |22|, a pipe |7c|;
+ *   nocase   match ASCII letters in either case.
+ * '#' starts a comment. Errors name FILE:LINE.
+ */
+int sig_rules_parse(const char *text, const char *name, enum sig_engine engine,
+                    struct sig_rules **out, struct e2_err *err);
+int sig_rules_load(const char *path, enum sig_engine engine, struct sig_rules **out,
+                   struct e2_err *err);
+void sig_rules_free(struct sig_rules *r); /**< only a set never installed */
+
+unsigned sig_rules_count(const struct sig_rules *r);
+
+/** Decode one CONTENT (the Snort-like syntax above) into @out (SIG_CONTENT_MAX bytes). */
+int sig_content_decode(const char *text, uint8_t *out, size_t *len, struct e2_err *err);
+
+/** The SIG NF's state. */
+struct sig {
+    struct sig_rules *rules; /**< current */
+    void *scratch;           /**< Hyperscan scratch, grown for every set installed */
+    uint64_t bytes, matches, conns_matched, reloads;
+};
+
+/** Per-connection state (e2_streams user state of sizeof(struct sig_conn) bytes). */
+struct sig_conn {
+    struct sig_rules *rules; /**< the set its state belongs to */
+    union {
+        struct e2_ac_state ac[2];
+        void *hs[2]; /* hs_stream_t * */
+    } st;
+    uint64_t matches;
+};
+
+/** Make @r current (the previous set lives on while connections use it). */
+int sig_install(struct sig *s, struct sig_rules *r, struct e2_err *err);
+void sig_fini(struct sig *s);
+
+/** The e2_streams callbacks (ctx: the struct sig). */
+void sig_on_data(void *ctx, struct e2_stream *st, void *user, int dir, uint64_t off,
+                 const uint8_t *bytes, uint32_t len);
+void sig_on_event(void *ctx, struct e2_stream *st, void *user, int dir, enum e2_tcp_event ev,
+                  uint64_t arg);
+void sig_on_release(void *ctx, struct e2_stream *st, void *user);
+
+/** Matches of pattern @name so far (-1: no such pattern). */
+int64_t sig_pattern_matches(const struct sig *s, const char *name);
+
+/** Counters, and the @limit patterns with most matches ({name, matches}, most first). */
+json_t *sig_stats_json(const struct sig *s);
+json_t *sig_top_json(const struct sig *s, unsigned limit);
+
+#endif
