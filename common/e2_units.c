@@ -32,10 +32,11 @@ static int parse_scaled(const char *text, const struct unit *units, double *out)
 int e2_rate_parse(const char *text, uint64_t *bps)
 {
     static const struct unit units[] = {
-        {"", 1},         {"bps", 1},       {"bit/s", 1},    {"k", 1e3},      {"K", 1e3},
-        {"kbps", 1e3},   {"Kbps", 1e3},    {"kbit/s", 1e3}, {"M", 1e6},      {"Mbps", 1e6},
-        {"Mbit/s", 1e6}, {"G", 1e9},       {"Gbps", 1e9},   {"Gbit/s", 1e9}, {"T", 1e12},
-        {"Tbps", 1e12},  {"Tbit/s", 1e12}, {NULL, 0},
+        {"", 1},          {"bps", 1},      {"bit/s", 1},    {"bit", 1},      {"k", 1e3},
+        {"K", 1e3},       {"kbps", 1e3},   {"Kbps", 1e3},   {"kbit/s", 1e3}, {"kbit", 1e3},
+        {"M", 1e6},       {"Mbps", 1e6},   {"Mbit/s", 1e6}, {"Mbit", 1e6},   {"G", 1e9},
+        {"Gbps", 1e9},    {"Gbit/s", 1e9}, {"Gbit", 1e9},   {"T", 1e12},     {"Tbps", 1e12},
+        {"Tbit/s", 1e12}, {"Tbit", 1e12},  {NULL, 0},
     };
     double v;
     int rc = parse_scaled(text, units, &v);

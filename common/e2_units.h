@@ -11,6 +11,7 @@
 /**
  * Parse a rate into bits/s. Units (case-sensitive prefix, optional space):
  * bps, kbps/Kbps, Mbps, Gbps, Tbps, bit/s, kbit/s, Mbit/s, Gbit/s, Tbit/s,
+ * bit, kbit, Mbit, Gbit, Tbit (as tc writes them),
  * or a bare SI prefix k/K/M/G/T. Bytes are not accepted (say bits).
  * @return 0, or -EINVAL (not a rate) / -ERANGE (negative or > 2^63).
  */

@@ -33,6 +33,7 @@ struct e2nf_app {
     struct port_stats ports[E2NF_APP_PORTS_MAX];
     uint64_t reloads, reload_failures, signals;
     struct e2_ctl_server *ctl;
+    bool fini_done;
 };
 
 static volatile sig_atomic_t stop_requested, reload_requested;
@@ -141,7 +142,11 @@ static json_t *ports_json(struct e2nf_app *app)
     json_t *ports = json_object();
     unsigned n = e2nf_port_count(app->nf);
     for (unsigned p = 0; p < n && p < E2NF_APP_PORTS_MAX; p++) {
-        const struct port_stats *s = &app->ports[p];
+        struct port_stats *s = &app->ports[p];
+        if (app->def->poll) { /* the NF moves packets itself: libe2nf's own counts */
+            const struct e2nf_port_stats *ps = e2nf_port_stats(app->nf, p);
+            *s = (struct port_stats){.rx = ps->rx, .tx = ps->tx, .tx_full = ps->tx_full};
+        }
         json_object_set_new(ports, e2nf_port_name(app->nf, p),
                             json_pack("{s:I, s:I, s:I, s:I}", "rx", (json_int_t)s->rx, "tx",
                                       (json_int_t)s->tx, "dropped", (json_int_t)s->dropped,
@@ -305,6 +310,20 @@ static int bind_inputs(struct e2nf_app *app, struct e2_err *err)
     return app->def->bind ? app->def->bind(app->ctx, app->nf, err) : 0;
 }
 
+/* The NF's fini() runs once, before DPDK stops: what it holds may live in DPDK memory. */
+static void fini(struct e2nf_app *app)
+{
+    if (app->def->fini && !app->fini_done) app->def->fini(app->ctx);
+    app->fini_done = true;
+}
+
+static void finish(struct e2nf_app *app)
+{
+    fini(app);
+    e2nf_detach(app->nf);
+    app->nf = NULL;
+}
+
 static int start(struct e2nf_app *app)
 {
     const struct e2nf_app_def *def = app->def;
@@ -324,8 +343,7 @@ static int start(struct e2nf_app *app)
     if (bind_inputs(app, &err) ||
         (app->ctl_path && e2_ctl_server_open(app->ctl_path, &h, &app->ctl, &err))) {
         fprintf(stderr, "%s: %s\n", def->prog, err.msg);
-        e2nf_detach(app->nf);
-        app->nf = NULL;
+        finish(app);
         return 1;
     }
     return 0;
@@ -339,7 +357,7 @@ int e2nf_app_main(const struct e2nf_app_def *def, int argc, char **argv)
     int rc = parse_options(&app, argc, argv); /* -1: go on; else the exit status (--help: 0) */
     if (rc < 0) rc = start(&app);
     if (!app.nf) {
-        if (def->fini) def->fini(app.ctx);
+        fini(&app);
         free(app.ctx);
         return rc;
     }
@@ -349,8 +367,7 @@ int e2nf_app_main(const struct e2nf_app_def *def, int argc, char **argv)
     run(&app);
     json_t *final = stats_json(&app);
     e2_ctl_server_close(app.ctl);
-    if (def->fini) def->fini(app.ctx); /* still attached: it may send or free packets it holds */
-    e2nf_detach(app.nf);
+    finish(&app);
     char *line = json_dumps(final, JSON_COMPACT);
     if (line) printf("%s\n", line);
     free(line);

@@ -220,6 +220,11 @@ const char *e2nf_port_name(const struct e2nf *nf, unsigned port)
     return port < nf->n_ports ? nf->port_names[port] : NULL;
 }
 
+const struct e2nf_port_stats *e2nf_port_stats(const struct e2nf *nf, unsigned port)
+{
+    return port < nf->n_ports ? &nf->shared->port[port] : NULL;
+}
+
 int e2nf_port(const struct e2nf *nf, const char *name)
 {
     for (unsigned p = 0; p < nf->n_ports; p++)

@@ -10,7 +10,10 @@
  * (at most 2 * bits).
  *
  * Even splits put boundaries on a coarse power-of-two grid, so each range is
- * within 1/64 of its fair share and needs few prefixes.
+ * within 1/64 of its fair share and needs few prefixes. Sliced splits first
+ * cut the space into equal slices, then each slice into equal ranges: NFs
+ * whose counts are multiples of the same slice count then have ranges that
+ * nest inside common slices (e2_sizing.h).
  */
 #ifndef E2_FLOWRANGE_H
 #define E2_FLOWRANGE_H
@@ -51,6 +54,18 @@ uint64_t e2_range_overlap(struct e2_range a, struct e2_range b);
  * @param out   k ranges
  */
 void e2_range_split_even(unsigned bits, unsigned k, struct e2_range *out);
+
+/**
+ * Split [0, 2^bits) into @slices even slices (as e2_range_split_even) and
+ * each slice into @k / @slices even ranges, in order: every range lies inside
+ * one slice, and ranges of splits with the same @slices never straddle a
+ * slice boundary. Each range is within about 1/32 of 2^bits / k.
+ *
+ * @param k       a multiple of @slices, 1 .. 2^bits
+ * @param slices  1 .. k; 1, or 2^bits < 2 k, gives e2_range_split_even()
+ * @param out     k ranges
+ */
+void e2_range_split_sliced(unsigned bits, unsigned k, unsigned slices, struct e2_range *out);
 
 /**
  * The minimal prefix cover of [lo, hi) within [0, 2^bits): the largest

@@ -181,9 +181,10 @@ static enum e2_inode_kind kind_of(enum e2_pnode_kind k)
     return E2_INODE_TEE;
 }
 
-static int add_members(struct e2_igraph *ig, unsigned p, unsigned k, struct e2_range *tmp)
+static int add_members(struct e2_igraph *ig, unsigned p, unsigned k, unsigned slices,
+                       struct e2_range *tmp)
 {
-    e2_range_split_even(ig->bits, k, tmp);
+    e2_range_split_sliced(ig->bits, k, slices && k % slices == 0 ? slices : 1, tmp);
     for (unsigned i = 0; i < k; i++) {
         int rc = e2_igraph_add_node(ig, kind_of(ig->pg->nodes[p].kind), p, tmp[i], NULL);
         if (rc) return rc;
@@ -255,7 +256,8 @@ static int build(struct e2_igraph *ig, const double *rate, const struct e2_nf_si
     struct e2_range *tmp = calloc(most, sizeof(*tmp));
     int rc = tmp ? decide_steering(ig, rate) : -ENOMEM;
     for (size_t p = 0; !rc && p < pg->n_nodes; p++)
-        rc = add_members(ig, (unsigned)p, size[p].instances ? size[p].instances : 1, tmp);
+        rc = add_members(ig, (unsigned)p, size[p].instances ? size[p].instances : 1, size[p].slices,
+                         tmp);
     for (size_t e = 0; !rc && e < pg->n_edges; e++) rc = connect_edge(ig, (unsigned)e, rate[e]);
     free(tmp);
     return rc ? e2_err_set(err, rc, "iGraph: out of memory") : 0;

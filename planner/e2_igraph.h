@@ -4,7 +4,9 @@
  * Every NF of the pGraph becomes as many instance nodes as sizing asked for;
  * port groups, Drop and Tee stay single nodes. Instances of an NF split the
  * flow-ID space of its *steering* — the hash that decides which instance a
- * packet goes to — evenly, one range each.
+ * packet goes to — evenly, one range each; when sizing sliced the NFs
+ * (e2_sizing.h), first into the common slices, so NFs sharing a steering
+ * have instances that nest in the same slices.
  *
  * Steering. An NF hashes on its own affinity fields — symmetrically when
  * they come in src/dst pairs, which keeps its flows together as well and

@@ -309,35 +309,45 @@ static int links_short(const struct e2_placement *pl, struct e2_err *err)
                       rate_str((double)pl->hw->servers[ws].nic_bps, cap, sizeof(cap)));
 }
 
-/* Lexicographic: peak overload, then total excess, then traffic between servers. */
-static bool worse(const struct e2_placement *a, const struct e2_placement *b)
+/* Lexicographic: peak overload, then total excess (beyond @limit), then traffic between servers. */
+static bool worse(const struct e2_placement *a, const struct e2_placement *b, double limit)
 {
-    double pa = e2_placement_peak_overload(a), pb = e2_placement_peak_overload(b);
+    double pa = e2_placement_peak_overload(a, limit), pb = e2_placement_peak_overload(b, limit);
     if (fabs(pa - pb) > 1e-9) return pa > pb;
-    double xa = e2_placement_excess(a), xb = e2_placement_excess(b);
+    double xa = e2_placement_excess(a, limit), xb = e2_placement_excess(b, limit);
     if (fabs(xa - xb) > 1e-6 * (xa + xb)) return xa > xb;
     return a->cross_bps > b->cross_bps;
+}
+
+/* Keep the better of *best and @cand, judged under @opts; the other is freed. */
+static void keep_better(struct e2_placement **best, struct e2_placement *cand,
+                        const struct e2_place_opts *opts, double limit)
+{
+    cand->opts = *opts;
+    if (!worse(*best, cand, limit)) {
+        e2_placement_free(cand);
+        return;
+    }
+    e2_placement_free(*best);
+    *best = cand;
 }
 
 int e2_place_best_effort(const struct e2_igraph *ig, const struct e2_hw *hw,
                          const struct e2_place_opts *opts, struct e2_placement **out,
                          struct e2_err *err)
 {
-    struct e2_place_opts by_cores = *opts;
-    by_cores.respect_links = false;
-    struct e2_placement *plain = NULL;
     int rc = e2_place_pack(ig, hw, opts, out, err);
-    if (!rc && opts->respect_links && !e2_place_pack(ig, hw, &by_cores, &plain, NULL)) {
-        plain->opts = *opts;
-        if (worse(*out, plain)) {
-            e2_placement_free(*out);
-            *out = plain;
-            plain = NULL;
-        }
+    if (rc) return rc;
+    if (opts->respect_links) {
+        struct e2_place_opts by_cores = *opts;
+        by_cores.respect_links = false;
+        struct e2_placement *plain = NULL, *cut = NULL;
+        double limit = e2_place_link_limit(ig, hw);
+        if (!e2_place_pack(ig, hw, &by_cores, &plain, NULL)) keep_better(out, plain, opts, limit);
+        if (!e2_place_cut(ig, hw, opts, &cut, NULL)) keep_better(out, cut, opts, limit);
     }
-    e2_placement_free(plain);
-    if (!rc) e2_place_improve(*out, ig);
-    return rc;
+    e2_place_improve(*out, ig);
+    return 0;
 }
 
 int e2_place(const struct e2_igraph *ig, const struct e2_hw *hw, const struct e2_place_opts *opts,
@@ -345,7 +355,7 @@ int e2_place(const struct e2_igraph *ig, const struct e2_hw *hw, const struct e2
 {
     int rc = e2_place_best_effort(ig, hw, opts, out, err);
     if (rc) return rc;
-    if (opts->respect_links && e2_placement_excess(*out) > 0) {
+    if (opts->respect_links && e2_placement_excess(*out, 1) > 0) {
         rc = links_short(*out, err);
         e2_placement_free(*out);
         *out = NULL;

@@ -16,10 +16,13 @@
  * round makes the single swap of two nodes on different servers (or move to
  * a free core) that most reduces traffic through the switch, until none
  * helps. Packing holds link capacity for edges to nodes not placed yet
- * (pessimistic), and the plain packing by cores competes as a start. A swap
- * never makes a link limit worse; if the start could not respect links,
- * swaps first reduce the peak overload and the excess, and e2_place() fails
- * when some remains.
+ * (pessimistic); the plain packing by cores and a flow-order cut (nodes
+ * sorted by flow-ID range, consecutive runs per server, which keeps slices
+ * whole) compete as starts. Links count as loaded beyond the utilization of
+ * the busiest core (e2_place_link_limit), where they start to cap the plan's
+ * rate: a swap never makes that worse; if the start is beyond it, swaps
+ * first reduce the peak overload and the excess, and e2_place() fails when
+ * some link remains over its capacity.
  *
  * The placement keeps running totals (per-node traffic to each server, NIC
  * loads, switch load) so a swap is scored in O(1) and applied in O(degree);
@@ -75,11 +78,23 @@ int e2_placement_grow(struct e2_placement *pl, const struct e2_igraph *ig);
 /** NF cores of server @s (cores minus dataplane cores). */
 unsigned e2_server_nf_cores(const struct e2_hw *hw, size_t s);
 
-/** Sum over links of the traffic beyond capacity (0 when every limit holds). */
-double e2_placement_excess(const struct e2_placement *pl);
+/** Sum over links of the traffic beyond @limit x capacity (0 when every limit holds). */
+double e2_placement_excess(const struct e2_placement *pl, double limit);
 
-/** How far the most loaded link (NIC direction or switch) is beyond capacity, as a fraction. */
-double e2_placement_peak_overload(const struct e2_placement *pl);
+/**
+ * How far the utilization of the most loaded link (NIC direction or switch)
+ * is beyond @limit (1: its capacity), or 0.
+ */
+double e2_placement_peak_overload(const struct e2_placement *pl, double limit);
+
+/**
+ * The link utilization beyond which links, not cores, limit the plan's rate:
+ * that of the busiest instance's core (at the rack's slowest clock), at most
+ * 1; 0 when no instance has a known throughput. Placement ranks candidates
+ * by the links' overload beyond it, so it never trades the plan's headroom
+ * for switch traffic.
+ */
+double e2_place_link_limit(const struct e2_igraph *ig, const struct e2_hw *hw);
 
 /**
  * Place @node on server @s and account its edges to placed neighbours;
@@ -99,13 +114,25 @@ bool e2_placement_allows(const struct e2_placement *pl, const struct e2_igraph *
 /**
  * The placement e2_place() computes, kept even when some link stays over
  * capacity (the simulator measures such plans): two DFS bin-packings — links
- * held pessimistically, and by cores alone — the better one (peak overload,
- * then total excess, then switch traffic) improved by swaps. Swaps never
- * raise the peak overload, so the result is never worse than either start.
+ * held pessimistically, and by cores alone — and the flow-order cut; the
+ * best (peak overload beyond the link limit, then total excess, then switch
+ * traffic) improved by swaps. Swaps never raise the peak overload, so the
+ * result is never worse than any start.
  */
 int e2_place_best_effort(const struct e2_igraph *ig, const struct e2_hw *hw,
                          const struct e2_place_opts *opts, struct e2_placement **out,
                          struct e2_err *err);
+
+/**
+ * The flow-order start of e2_place_best_effort() (e2_place_cut.c): placeable
+ * nodes sorted by the middle of their flow-ID range, cut into consecutive
+ * runs, one per server and within its NF cores, where the most utilized NIC
+ * is least (then the NIC traffic in all).
+ * @return 0, -ENOSPC when no cut fits the cores or a node's scaling rules
+ *         forbid its run's server, -ENOMEM
+ */
+int e2_place_cut(const struct e2_igraph *ig, const struct e2_hw *hw,
+                 const struct e2_place_opts *opts, struct e2_placement **out, struct e2_err *err);
 
 /**
  * The paper's placement: check the totals fit, DFS bin-packing, then swaps.

@@ -146,18 +146,18 @@ static double beyond(double load, double cap)
     return load > cap * (1 + 1e-9) ? load - cap : 0;
 }
 
-double e2_placement_excess(const struct e2_placement *pl)
+double e2_placement_excess(const struct e2_placement *pl, double limit)
 {
     double x = 0;
     for (size_t s = 0; s < pl->n_servers; s++) {
-        double cap = (double)pl->hw->servers[s].nic_bps;
+        double cap = limit * (double)pl->hw->servers[s].nic_bps;
         x += beyond(pl->nic_in[s], cap) + beyond(pl->nic_out[s], cap);
     }
-    if (pl->opts.switch_bps > 0) x += beyond(pl->switch_bps, pl->opts.switch_bps);
+    if (pl->opts.switch_bps > 0) x += beyond(pl->switch_bps, limit * pl->opts.switch_bps);
     return x;
 }
 
-double e2_placement_peak_overload(const struct e2_placement *pl)
+double e2_placement_peak_overload(const struct e2_placement *pl, double limit)
 {
     double u = 0;
     for (size_t s = 0; s < pl->n_servers; s++) {
@@ -165,5 +165,18 @@ double e2_placement_peak_overload(const struct e2_placement *pl)
         u = fmax(u, fmax(pl->nic_in[s], pl->nic_out[s]) / cap);
     }
     if (pl->opts.switch_bps > 0) u = fmax(u, pl->switch_bps / pl->opts.switch_bps);
-    return u > 1 + 1e-9 ? u - 1 : 0;
+    return u > limit * (1 + 1e-9) ? u - limit : 0;
+}
+
+double e2_place_link_limit(const struct e2_igraph *ig, const struct e2_hw *hw)
+{
+    double ghz = e2_hw_min_ghz(hw), busiest = 0;
+    for (size_t v = 0; v < ig->n_nodes; v++) {
+        const struct e2_nf_desc *d = ig->pg->nodes[ig->nodes[v].pnode].nf;
+        if (ig->nodes[v].kind != E2_INODE_INSTANCE || !d || !d->throughput_bps_per_core_ghz)
+            continue;
+        double core = (double)d->throughput_bps_per_core_ghz * ghz;
+        busiest = fmax(busiest, e2_inode_load(ig, (unsigned)v) / core);
+    }
+    return fmin(1, busiest);
 }

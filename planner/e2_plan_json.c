@@ -195,6 +195,7 @@ static json_t *nfs_json(const struct e2_plan *p)
         json_t *o = json_pack("{ssss}", "name", pn->name, "nf_type", pn->nf_type);
         json_object_set_new(o, "load_bps", json_real(p->size[i].load_bps));
         json_object_set_new(o, "instance_capacity_bps", json_real(p->size[i].capacity_bps));
+        json_object_set_new(o, "slices", json_integer(p->size[i].slices));
         json_object_set_new(o, "instances", inst);
         json_object_set_new(o, "steering", steering_json(p, (unsigned)i));
         json_array_append_new(a, o);

@@ -2,6 +2,7 @@
 #include "e2_sizing.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -206,6 +207,82 @@ static int size_nf(const struct e2_plan_node *n, double ghz, double link, struct
     return 0;
 }
 
+/* ---- slices ---- */
+
+/* What one server offers: NF cores and NIC, of the smallest and of the largest server. */
+struct span {
+    unsigned min_cores, max_cores;
+    double min_nic, max_nic;
+};
+
+static struct span rack_span(const struct e2_hw *hw)
+{
+    struct span r = {UINT_MAX, 0, INFINITY, 0};
+    for (size_t i = 0; i < hw->n_servers; i++) {
+        unsigned c = hw->servers[i].cores - hw->servers[i].dataplane_cores;
+        double b = (double)hw->servers[i].nic_bps;
+        r = (struct span){c < r.min_cores ? c : r.min_cores, c > r.max_cores ? c : r.max_cores,
+                          fmin(b, r.min_nic), fmax(b, r.max_nic)};
+    }
+    return r;
+}
+
+/* Only NFs that may spread over cores and servers, with a known throughput, are sliced. */
+static bool all_sliceable(const struct e2_plan_pgraph *pg, const struct e2_nf_size *s)
+{
+    for (size_t i = 0; i < pg->n_nodes; i++) {
+        const struct e2_nf_desc *d = pg->nodes[i].nf;
+        if (pg->nodes[i].kind == E2_PNODE_NF &&
+            (!d || !d->across_cores || !d->across_servers || s[i].capacity_bps <= 0))
+            return false;
+    }
+    return true;
+}
+
+static unsigned round_up(unsigned k, unsigned c)
+{
+    return (k + c - 1) / c * c;
+}
+
+/* Whether @c slices fit: each on the smallest server (cores, NIC), within every NF's maximum. */
+static bool slices_fit(const struct e2_plan_pgraph *pg, const struct e2_nf_size *s, unsigned c,
+                       const struct span *r, double in, double out)
+{
+    unsigned cores = 0;
+    for (size_t i = 0; i < pg->n_nodes; i++) {
+        if (pg->nodes[i].kind != E2_PNODE_NF) continue;
+        if (round_up(s[i].instances, c) > pg->nodes[i].nf->max_instances) return false;
+        cores += round_up(s[i].instances, c) / c;
+    }
+    return cores <= r->min_cores && fmax(in, out) / c <= r->min_nic * (1 + 1e-9);
+}
+
+/* Slices as few as the rack needs and whose share fits one server; 1 when none do. */
+static void choose_slices(const struct e2_plan_pgraph *pg, const double *rate,
+                          const struct e2_hw *hw, struct e2_nf_size *s)
+{
+    if (!hw->n_servers || !all_sliceable(pg, s)) return;
+    struct span r = rack_span(hw);
+    double in = 0, out = 0, cores = 0;
+    for (size_t e = 0; e < pg->n_edges; e++) {
+        in += pg->nodes[pg->edges[e].src].kind == E2_PNODE_PORT ? rate[e] : 0;
+        out += pg->nodes[pg->edges[e].dst].kind == E2_PNODE_PORT ? rate[e] : 0;
+    }
+    for (size_t i = 0; i < pg->n_nodes; i++)
+        cores += pg->nodes[i].kind == E2_PNODE_NF ? s[i].instances : 0;
+    double need = fmax(ceil(cores / r.max_cores), ceil(fmax(in, out) / r.max_nic - 1e-9));
+    if (need <= 1 || need > hw->n_servers) return;
+    for (unsigned c = (unsigned)need; c <= hw->n_servers; c++) {
+        if (!slices_fit(pg, s, c, &r, in, out)) continue;
+        for (size_t i = 0; i < pg->n_nodes; i++) {
+            if (pg->nodes[i].kind != E2_PNODE_NF) continue;
+            s[i].instances = round_up(s[i].instances, c);
+            s[i].slices = c;
+        }
+        return;
+    }
+}
+
 int e2_plan_size(const struct e2_plan_pgraph *pg, const double *rate, const struct e2_hw *hw,
                  struct e2_nf_size *out, struct e2_err *err)
 {
@@ -214,10 +291,12 @@ int e2_plan_size(const struct e2_plan_pgraph *pg, const double *rate, const stru
     for (size_t e = 0; e < pg->n_edges; e++) out[pg->edges[e].dst].load_bps += rate[e];
     for (size_t i = 0; i < pg->n_nodes; i++) {
         const struct e2_plan_node *n = &pg->nodes[i];
+        out[i].slices = 1;
         if (n->kind == E2_PNODE_TEE) out[i].instances = 1;
         if (n->kind != E2_PNODE_NF) continue;
         int rc = size_nf(n, ghz, link, &out[i], err);
         if (rc) return rc;
     }
+    choose_slices(pg, rate, hw, out);
     return 0;
 }

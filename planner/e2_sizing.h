@@ -22,6 +22,21 @@
  * peers; it costs cores, which such racks have to spare);
  * instances = ceil(load / capacity), within the description's min and max.
  * An NF without a known throughput gets its minimum.
+ *
+ * Slices (also beyond the paper): when the policy needs more than one server
+ * (its instances exceed the largest server's NF cores, or its port traffic
+ * the largest NIC), every NF's count is rounded up to a multiple of C, the
+ * fewest slices, C <= servers, such that one slice — 1/C of every NF's
+ * instances and of the port traffic — fits the smallest server's NF cores
+ * and NIC, within every NF's maximum. The iGraph then cuts each NF's flow-ID
+ * space into the same C slices first (e2_range_split_sliced), so NFs sharing
+ * a steering have instances that nest in common slices and a slice can run
+ * whole on one server: between NFs of one hash nothing need cross the switch.
+ * Without slices, an NF of 7 instances next to one of 16 has ranges that
+ * straddle every server boundary, and instances wider than a server's share
+ * of the flow space send most of their traffic across it. Slicing spends
+ * spare cores; it applies only when every NF may spread over cores and
+ * servers and has a known throughput, and C = 1 (no rounding) when no C fits.
  */
 #ifndef E2_SIZING_H
 #define E2_SIZING_H
@@ -36,6 +51,8 @@ struct e2_nf_size {
     double capacity_bps; /**< what one instance is sized for: its core's rate, at most half
                               the slowest link; 0 when unknown */
     unsigned instances;  /**< NF: >= 1; Tee: 1 (copies in E2D); port, Drop: 0 */
+    unsigned slices;     /**< instances nest in this many equal slices of the flow-ID space
+                              (a divisor of instances); 1 (or 0): plain even ranges */
 };
 
 /**
@@ -50,7 +67,7 @@ int e2_rates_compute(const struct e2_plan_pgraph *pg, double default_root_bps, d
                      struct e2_err *err);
 
 /**
- * Instances per node (see above).
+ * Instances per node, and their slices (see above).
  *
  * @param rate  edge rates from e2_rates_compute() (or scaled copies of them)
  * @param out   pg->n_nodes entries

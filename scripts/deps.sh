@@ -14,6 +14,16 @@ PACKAGES=(
   libjansson-dev libyaml-dev libpcap-dev libbdd-dev libglpk-dev
   # testbed: namespaces, captures, traffic checks
   iproute2 tcpdump ethtool iputils-ping procps kmod python3 nftables curl
+  # legacy NFs: the web proxy/cache (nfs/proxy runs its own Squid instances in
+  # namespaces; the package's own squid service is not used)
+  squid
+  # VPN NF: AES-GCM (OpenSSL 3); a Linux IPsec peer where the kernel has no ESP
+  libssl-dev user-mode-linux
+  # the cluster: the rack switch (a private Open vSwitch, scripts/ovs.sh) and
+  # the manager's and agents' REST APIs
+  openvswitch-switch libmicrohttpd-dev libcurl4-openssl-dev
+  # DPI NFs: SIG's second matching engine (nfs/sig, nfs/ids)
+  libhyperscan-dev
 )
 
 want_huge=1

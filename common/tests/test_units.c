@@ -21,6 +21,10 @@ static void rates_accept_common_spellings(void **state)
     assert_int_equal(v, 1000);
     assert_int_equal(e2_rate_parse("64 kbps", &v), 0);
     assert_int_equal(v, 64000);
+    assert_int_equal(e2_rate_parse("2Gbit", &v), 0); /* tc's spelling */
+    assert_int_equal(v, 2000000000ull);
+    assert_int_equal(e2_rate_parse("300 kbit", &v), 0);
+    assert_int_equal(v, 300000);
 }
 
 static void rates_reject_bytes_garbage_and_negatives(void **state)

@@ -61,7 +61,8 @@ struct e2nf_opts {
  * @return 0, or a negative errno with @err saying why (no such instance, e2d
  *         not reachable, already attached, ABI mismatch, no hugepages...).
  */
-int e2nf_attach(const char *instance, const struct e2nf_opts *opts, struct e2nf **out, struct e2_err *err);
+int e2nf_attach(const char *instance, const struct e2nf_opts *opts, struct e2nf **out,
+                struct e2_err *err);
 
 /**
  * Detach cleanly: wait (up to a second) until e2d has taken what this NF
@@ -74,6 +75,9 @@ const char *e2nf_name(const struct e2nf *nf);
 unsigned e2nf_port_count(const struct e2nf *nf);
 unsigned e2nf_queue_count(const struct e2nf *nf);
 const char *e2nf_port_name(const struct e2nf *nf, unsigned port);
+
+/** This attach's counters of @port (received, sent, refused by a full ring), or NULL. */
+const struct e2nf_port_stats *e2nf_port_stats(const struct e2nf *nf, unsigned port);
 
 /** Index of port @name (as in the NF description), or -ENOENT. */
 int e2nf_port(const struct e2nf *nf, const char *name);
@@ -88,13 +92,15 @@ struct rte_mempool *e2nf_pktpool(const struct e2nf *nf);
  * Receive up to @n packets that e2d delivered to @port on @queue.
  * Never blocks. Returns how many.
  */
-uint16_t e2nf_rx_burst(struct e2nf *nf, unsigned port, unsigned queue, struct rte_mbuf **pkts, uint16_t n);
+uint16_t e2nf_rx_burst(struct e2nf *nf, unsigned port, unsigned queue, struct rte_mbuf **pkts,
+                       uint16_t n);
 
 /**
  * Send up to @n packets out of @port on @queue. Returns how many e2d's ring
  * took; the rest still belong to the caller (send them again or e2nf_drop).
  */
-uint16_t e2nf_tx_burst(struct e2nf *nf, unsigned port, unsigned queue, struct rte_mbuf **pkts, uint16_t n);
+uint16_t e2nf_tx_burst(struct e2nf *nf, unsigned port, unsigned queue, struct rte_mbuf **pkts,
+                       uint16_t n);
 
 /** Free a packet the NF decided to drop (counted, so e2d knows where buffers went). */
 void e2nf_drop(struct e2nf *nf, struct rte_mbuf *m);

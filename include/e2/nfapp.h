@@ -75,6 +75,8 @@ struct e2nf_app_def {
      * Optional, instead of the default receive/process/send: move packets
      * yourself (e2nf_rx_burst/e2nf_tx_burst), e.g. to queue and pace them.
      * Returns how many packets it handled (0: idle, the app may sleep).
+     * The ports' rx/tx/tx_full in "stats" are then libe2nf's own counts;
+     * "dropped" is the NF's to count.
      */
     unsigned (*poll)(void *ctx, struct e2nf *nf);
     /** About every millisecond, with the time in ns (CLOCK_MONOTONIC). */
@@ -84,8 +86,9 @@ struct e2nf_app_def {
     /** The NF's own counters, a new JSON object (for "stats" and the exit line). */
     json_t *(*stats)(void *ctx);
     /**
-     * Detaching (also when starting failed): free what the NF holds. While
-     * attached it may still send or free packets it kept (e2nf_drop).
+     * Stopping: free what the NF holds. Called once, before detaching (DPDK
+     * still runs: packets it holds go back with e2nf_drop(), rte_acl tables
+     * can be freed); also after a failed start, with nothing attached.
      */
     void (*fini)(void *ctx);
 };

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "e2_units.h"
+
 /* Split @buf (one line, modified in place) into words; -1 on an unclosed quote or too many words.
  */
 static int split_words(char *buf, struct e2_conf_line *l, struct e2_err *err)
@@ -71,6 +73,23 @@ int e2_conf_read_file(const char *path, e2_conf_line_fn fn, void *ctx, struct e2
                    : e2_conf_read_text(text, path, fn, ctx, err);
     free(text);
     return rc;
+}
+
+int e2_conf_append(char **text, const char *verb, const char *rest, struct e2_err *err)
+{
+    size_t have = *text ? strlen(*text) : 0, add = strlen(verb) + strlen(rest) + 2;
+    char *t = realloc(*text, have + add + 1);
+    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
+    snprintf(t + have, add + 1, "%s %s\n", verb, rest);
+    *text = t;
+    return 0;
+}
+
+int e2_conf_read_all(const char *opts, const char *path, e2_conf_line_fn fn, void *ctx,
+                     struct e2_err *err)
+{
+    int rc = opts ? e2_conf_read_text(opts, "(options)", fn, ctx, err) : 0;
+    return !rc && path ? e2_conf_read_file(path, fn, ctx, err) : rc;
 }
 
 int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err)
@@ -160,5 +179,62 @@ int e2_conf_uint(const char *text, const char *what, uint64_t min, uint64_t max,
         return e2_err_set(err, EINVAL, "%s '%s' is not a number from %llu to %llu", what, text,
                           (unsigned long long)min, (unsigned long long)max);
     *out = v;
+    return 0;
+}
+
+/* A quantity e2_units parses, in [min, max]; @kind names it with examples, @unit its unit. */
+struct quantity {
+    int (*parse)(const char *text, uint64_t *out);
+    const char *kind, *unit;
+};
+
+static int quantity(const struct quantity *q, const char *text, const char *what, uint64_t min,
+                    uint64_t max, uint64_t *out, struct e2_err *err)
+{
+    uint64_t v;
+    if (q->parse(text, &v))
+        return e2_err_set(err, EINVAL, "%s '%s' is not %s", what, text, q->kind);
+    if (v < min || v > max)
+        return e2_err_set(err, ERANGE, "%s '%s' is not from %llu to %llu %s", what, text,
+                          (unsigned long long)min, (unsigned long long)max, q->unit);
+    *out = v;
+    return 0;
+}
+
+int e2_conf_rate(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bps,
+                 struct e2_err *err)
+{
+    static const struct quantity q = {e2_rate_parse, "a rate (e.g. 2Gbit, 500Mbit/s, 64kbps)",
+                                      "bit/s"};
+    return quantity(&q, text, what, min, max, bps, err);
+}
+
+int e2_conf_duration_us(const char *text, const char *what, uint64_t min, uint64_t max,
+                        uint64_t *us, struct e2_err *err)
+{
+    static const struct quantity q = {e2_duration_parse_us, "a duration (e.g. 30s, 500ms, 2m)",
+                                      "us"};
+    return quantity(&q, text, what, min, max, us, err);
+}
+
+int e2_conf_size(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bytes,
+                 struct e2_err *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    unsigned shift = 0;
+    switch (*end | 0x20) { /* lower case */
+    case 'k': shift = 10; break;
+    case 'm': shift = 20; break;
+    case 'g': shift = 30; break;
+    }
+    if (shift) end++;
+    if (shift && (*end | 0x20) == 'b') end++;
+    if (end == text || *end || errno || *text == '-' || v > (max >> shift) || (v << shift) < min ||
+        (v << shift) > max)
+        return e2_err_set(err, EINVAL, "%s '%s' is not a size from %llu to %llu bytes", what, text,
+                          (unsigned long long)min, (unsigned long long)max);
+    *bytes = v << shift;
     return 0;
 }

@@ -37,6 +37,20 @@ int e2_conf_read_text(const char *text, const char *name, e2_conf_line_fn fn, vo
 /** Read the file at @path. */
 int e2_conf_read_file(const char *path, e2_conf_line_fn fn, void *ctx, struct e2_err *err);
 
+/**
+ * Append the statement "@verb @rest\n" to the growing text *@text (NULL
+ * at first; free() it): how an NF turns its command-line options into
+ * statements read before its file (--link "rate 1G" -> "link rate 1G").
+ */
+int e2_conf_append(char **text, const char *verb, const char *rest, struct e2_err *err);
+
+/**
+ * Read the statements of @opts (from e2_conf_append; may be NULL), named
+ * "(options)" in messages, then the file at @path (may be NULL).
+ */
+int e2_conf_read_all(const char *opts, const char *path, e2_conf_line_fn fn, void *ctx,
+                     struct e2_err *err);
+
 /** "10.1.2.3" -> host-order address. */
 int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err);
 
@@ -51,6 +65,22 @@ int e2_conf_proto(const char *text, uint8_t *proto, struct e2_err *err);
 
 /** An unsigned number in [min, max], named @what in the message. */
 int e2_conf_uint(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *out,
+                 struct e2_err *err);
+
+/** A rate in bits/s ("2Gbit", "500 Mbit/s", "1e9"; common/e2_units.h) in [@min, @max]. */
+int e2_conf_rate(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bps,
+                 struct e2_err *err);
+
+/** A duration ("30s", "500ms", "2m"; common/e2_units.h) in microseconds, in [@min, @max]. */
+int e2_conf_duration_us(const char *text, const char *what, uint64_t min, uint64_t max,
+                        uint64_t *us, struct e2_err *err);
+
+/**
+ * A size in bytes in [@min, @max]: a number with an optional binary suffix
+ * k, m or g (x1024, x1024^2, x1024^3; either case, "kb" too), as tc writes
+ * bursts ("64k" = 65536).
+ */
+int e2_conf_size(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *bytes,
                  struct e2_err *err);
 
 #endif

@@ -198,9 +198,16 @@ static size_t evict_one(struct e2_flowtab *t, size_t b1, size_t b2, uint64_t now
 struct e2_flow_entry *e2_flowtab_insert(struct e2_flowtab *t, const struct e2_flow_key *k,
                                         uint64_t now, uint64_t expires, bool *created)
 {
+    return e2_flowtab_insert_hashed(t, k, e2_flow_hash(k), now, expires, created);
+}
+
+struct e2_flow_entry *e2_flowtab_insert_hashed(struct e2_flowtab *t, const struct e2_flow_key *k,
+                                               uint32_t hash, uint64_t now, uint64_t expires,
+                                               bool *created)
+{
     size_t b1, b2;
     uint16_t sig;
-    place(t, e2_flow_hash(k), &b1, &b2, &sig);
+    place(t, hash, &b1, &b2, &sig);
     struct e2_flow_entry *e = find_in(t, b1, sig, k);
     if (!e) e = find_in(t, b2, sig, k);
     *created = !e;

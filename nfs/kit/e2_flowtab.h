@@ -96,6 +96,11 @@ void e2_flowtab_prefetch_entries(const struct e2_flowtab *t, uint32_t hash);
 struct e2_flow_entry *e2_flowtab_insert(struct e2_flowtab *t, const struct e2_flow_key *k,
                                         uint64_t now, uint64_t expires, bool *created);
 
+/** e2_flowtab_insert of a key whose e2_flow_hash() is @hash (computed once, used twice). */
+struct e2_flow_entry *e2_flowtab_insert_hashed(struct e2_flowtab *t, const struct e2_flow_key *k,
+                                               uint32_t hash, uint64_t now, uint64_t expires,
+                                               bool *created);
+
 /** Remove @e (from lookup or insert); the evict callback is not called. */
 void e2_flowtab_remove(struct e2_flowtab *t, struct e2_flow_entry *e);
 

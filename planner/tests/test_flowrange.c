@@ -1,5 +1,5 @@
-/* Flow-ID ranges: the prefix cover is exact and minimal; even splits are even and tile the space.
- */
+/* Flow-ID ranges: the prefix cover is exact and minimal; even splits are even and tile the space;
+ * sliced splits nest in common slices. */
 #include "helpers.h"
 
 #include "e2_flowrange.h"
@@ -82,6 +82,31 @@ static void even_split_of_three_needs_few_rules(void **state)
     for (int i = 0; i < 3; i++) assert_true(e2_range_prefix_cover(r[i].lo, r[i].hi, 16, NULL) <= 8);
 }
 
+static void sliced_split_nests_every_range_in_a_common_slice(void **state)
+{
+    (void)state;
+    const unsigned bits_v[] = {8, 16, 20};
+    for (size_t b = 0; b < 3; b++)
+        for (unsigned slices = 1; slices <= 30; slices++)
+            for (unsigned per = 1; per <= 5 && 2 * slices * per <= (1u << bits_v[b]); per++) {
+                unsigned k = slices * per;
+                struct e2_range r[150], cut[30];
+                e2_range_split_sliced(bits_v[b], k, slices, r);
+                e2_range_split_even(bits_v[b], slices, cut);
+                uint64_t space = e2_flow_space(bits_v[b]), at = 0;
+                double fair = (double)space / k;
+                for (unsigned i = 0; i < k; i++) {
+                    assert_int_equal(r[i].lo, at);
+                    double size = (double)(r[i].hi - r[i].lo);
+                    assert_true(size >= fair - fair / 32 - 2 && size <= fair + fair / 32 + 2);
+                    const struct e2_range *s = &cut[i / per];
+                    assert_true(r[i].lo >= s->lo && r[i].hi <= s->hi);
+                    at = r[i].hi;
+                }
+                assert_int_equal(at, space);
+            }
+}
+
 static void overlap_counts_shared_ids(void **state)
 {
     (void)state;
@@ -97,6 +122,7 @@ int main(void)
         cmocka_unit_test(whole_space_is_one_rule_and_worst_case_is_two_per_bit),
         cmocka_unit_test(even_split_tiles_the_space_within_a_64th_of_fair),
         cmocka_unit_test(even_split_of_three_needs_few_rules),
+        cmocka_unit_test(sliced_split_nests_every_range_in_a_common_slice),
         cmocka_unit_test(overlap_counts_shared_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,15 +12,23 @@
 
 #define RATE 6000000000LL
 
-static struct e2_igraph *build(struct e2_plan_pgraph *pg, unsigned ka, unsigned kb, unsigned bits)
+static struct e2_igraph *build_sliced(struct e2_plan_pgraph *pg, unsigned ka, unsigned kb,
+                                      unsigned bits, unsigned slices)
 {
     double r[3] = {RATE, RATE, RATE};
-    struct e2_nf_size s[4] = {
-        {.instances = 0}, {.instances = ka}, {.instances = kb}, {.instances = 0}};
+    struct e2_nf_size s[4] = {{.instances = 0},
+                              {.instances = ka, .slices = slices},
+                              {.instances = kb, .slices = slices},
+                              {.instances = 0}};
     struct e2_igraph *ig = NULL;
     struct e2_err err = {0};
     if (e2_igraph_build(pg, r, s, bits, &ig, &err)) fail_msg("%s", err.msg);
     return ig;
+}
+
+static struct e2_igraph *build(struct e2_plan_pgraph *pg, unsigned ka, unsigned kb, unsigned bits)
+{
+    return build_sliced(pg, ka, kb, bits, 1);
 }
 
 static unsigned count_edges(const struct e2_igraph *ig, unsigned pedge, enum e2_dist dist)
@@ -162,6 +170,26 @@ static void same_hash_with_other_counts_sends_only_to_overlapping_ranges(void **
     e2_plan_pgraph_free(pg);
 }
 
+static void sliced_ranges_leave_no_sliver_across_a_slice(void **state)
+{
+    (void)state;
+    char a[512], b[512];
+    struct e2_plan_pgraph *pg = fig4_pgraph(nf_json(a, sizeof(a), "TA", "1G", T5, 1, "[]"),
+                                            nf_json(b, sizeof(b), "TB", "1G", T5, 1, "[]"), RATE);
+    /* Even splits round 6 and 3 ranges to different grains: A#1 reaches past B#0 into B#1. */
+    struct e2_igraph *ig = build(pg, 6, 3, 16);
+    assert_non_null(edge_between(ig, inst(ig, 1, 1), inst(ig, 2, 1)));
+    e2_igraph_free(ig);
+    /* In 3 slices each A instance feeds only the B instance of its own slice. */
+    ig = build_sliced(pg, 6, 3, 16, 3);
+    assert_int_equal(count_edges(ig, 1, E2_DIST_RANGE), 6);
+    for (unsigned i = 0; i < 6; i++)
+        assert_non_null(edge_between(ig, inst(ig, 1, i), inst(ig, 2, i / 2)));
+    assert_true(fabs(pedge_total(ig, 1) - RATE) < 1);
+    e2_igraph_free(ig);
+    e2_plan_pgraph_free(pg);
+}
+
 static void no_shortcut_when_a_rewrites_or_symmetry_is_missing(void **state)
 {
     (void)state;
@@ -191,7 +219,7 @@ static void paired_fields_hash_symmetrically_so_symmetric_nfs_adopt(void **state
     /* A keeps flows by their 5-tuple in one direction; hashing it symmetrically keeps them
      * just as well, and B, which needs both directions together, can then adopt it. */
     struct e2_plan_pgraph *pg = fig4_pgraph(nf_json(a, sizeof(a), "TA", "1G", T5, 0, "[]"),
-                                       nf_json(b, sizeof(b), "TB", "1G", T5, 1, "[]"), RATE);
+                                            nf_json(b, sizeof(b), "TB", "1G", T5, 1, "[]"), RATE);
     struct e2_igraph *ig = build(pg, 2, 2, 16);
     assert_true(ig->steer[1].symmetric);
     assert_int_equal(ig->steer[2].owner, 1);
@@ -227,8 +255,9 @@ static void split_halves_the_range_and_conserves_every_rate(void **state)
 {
     (void)state;
     char a[512], b[512];
-    struct e2_plan_pgraph *pg = fig4_pgraph(nf_json(a, sizeof(a), "TA", "1G", "[\"src_ip\"]", 0, "[]"),
-                                       nf_json(b, sizeof(b), "TB", "1G", T5, 0, "[]"), RATE);
+    struct e2_plan_pgraph *pg =
+        fig4_pgraph(nf_json(a, sizeof(a), "TA", "1G", "[\"src_ip\"]", 0, "[]"),
+                    nf_json(b, sizeof(b), "TB", "1G", T5, 0, "[]"), RATE);
     struct e2_igraph *ig = build(pg, 2, 2, 16);
     unsigned a0 = inst(ig, 1, 0), b0 = inst(ig, 2, 0), neu;
     assert_int_equal(e2_igraph_split(ig, a0, &neu, NULL), 0);
@@ -283,6 +312,7 @@ int main(void)
         cmocka_unit_test(fig4c_every_a_reclassifies_to_every_b),
         cmocka_unit_test(fig4d_compatible_affinity_connects_instances_directly),
         cmocka_unit_test(same_hash_with_other_counts_sends_only_to_overlapping_ranges),
+        cmocka_unit_test(sliced_ranges_leave_no_sliver_across_a_slice),
         cmocka_unit_test(no_shortcut_when_a_rewrites_or_symmetry_is_missing),
         cmocka_unit_test(paired_fields_hash_symmetrically_so_symmetric_nfs_adopt),
         cmocka_unit_test(adoption_is_transitive_along_a_compatible_chain),

@@ -1,6 +1,8 @@
 /*
  * Placement: Kernighan-Lin swaps remove switch traffic that DFS packing
- * leaves; links, cores, the switch and NF scaling rules always hold; when
+ * leaves, links are spread before they cap the rate below the cores, the
+ * flow-order cut keeps slices whole; links, cores, the switch and NF scaling
+ * rules always hold; when
  * they cannot, the error names the resource and the shortfall. A property
  * test over random racks and graphs checks every plan against the limits,
  * recomputed from scratch.
@@ -11,6 +13,7 @@
 
 #include "e2_gen.h"
 #include "e2_plan.h"
+#include "e2_sim.h"
 
 /* in -> A; A -> L1 (light) and A -> H (heavy); L1 -> L2; L2, H -> out. */
 static struct e2_plan_pgraph *light_and_heavy(void)
@@ -87,7 +90,7 @@ static void links_hold_where_packing_by_cores_would_overload_a_nic(void **state)
     assert_true(strawman->nic_in[0] > 17e9); /* all three on s0 */
     assert_int_equal(e2_place(ig, hw, &full, &e2, NULL), 0);
     for (int s = 0; s < 3; s++) assert_true(e2->nic_in[s] <= 10e9 && e2->nic_out[s] <= 10e9);
-    assert_true(e2_placement_excess(e2) == 0);
+    assert_true(e2_placement_excess(e2, 1) == 0);
     e2_placement_free(strawman);
     e2_placement_free(e2);
     /* A 40 Gbit/s switch carries the 36 Gbit/s; a 30 Gbit/s one cannot. */
@@ -97,6 +100,57 @@ static void links_hold_where_packing_by_cores_would_overload_a_nic(void **state)
     assert_null(e2);
     assert_string_equal(err.msg, "the policy cannot fit: the switch would carry 36 Gbit/s, "
                                  "6 Gbit/s over its 30 Gbit/s");
+    e2_igraph_free(ig);
+    e2_plan_pgraph_free(pg);
+    e2_hw_free(hw);
+}
+
+static void links_are_spread_before_they_limit_more_than_the_cores(void **state)
+{
+    (void)state;
+    struct e2_plan_pgraph *pg = three_heavy_entries(); /* 6 Gbit/s each, cores run at 24% */
+    struct e2_hw *hw = rack_nic(3, 8, 40);
+    struct e2_igraph *ig = igraph_of(pg, hw);
+    struct e2_placement *pl = NULL;
+    struct e2_place_opts o = {0, true};
+    assert_true(fabs(e2_place_link_limit(ig, hw) - 0.24) < 1e-9);
+    /* Together on one server the NIC would run at 45% and cap the rack at 40 Gbit/s. */
+    assert_int_equal(e2_place(ig, hw, &o, &pl, NULL), 0);
+    for (int s = 0; s < 3; s++) assert_int_equal(pl->cores_used[s], 1);
+    assert_true(fabs(e2_sim_max_rate(ig, pl->server, hw, 0) - 18e9 / 0.24) < 1e3);
+    e2_placement_free(pl);
+    e2_igraph_free(ig);
+    e2_plan_pgraph_free(pg);
+    e2_hw_free(hw);
+}
+
+static void the_flow_order_cut_puts_each_slice_whole_on_a_server(void **state)
+{
+    (void)state;
+    char a[512], b[512];
+    struct e2_plan_pgraph *pg =
+        fig4_pgraph(nf_json(a, sizeof(a), "TA", "1G", T5, 1, "[]"),
+                    nf_json(b, sizeof(b), "TB", "100G", T5, 1, "[]"), 25000000000LL);
+    struct e2_hw *hw = rack_nic(4, 8, 40);
+    struct e2_igraph *ig = igraph_of(pg, hw); /* A 10 and B 2 instances: 2 slices of 6 cores */
+    assert_int_equal(ig->members[1].n, 10);
+    assert_int_equal(ig->members[2].n, 2);
+    struct e2_placement *pl = NULL;
+    struct e2_place_opts o = {0, true};
+    /* Next fit fills 7 cores a server, so DFS packing splits slices. */
+    assert_int_equal(e2_place_pack(ig, hw, &o, &pl, NULL), 0);
+    assert_true(pl->cross_bps > 1e8);
+    e2_placement_free(pl);
+    assert_int_equal(e2_place_cut(ig, hw, &o, &pl, NULL), 0);
+    assert_true(pl->cross_bps < 1);
+    for (int s = 0; s < 4; s++) {
+        assert_true(pl->cores_used[s] == 0 || pl->cores_used[s] == 6);
+        assert_true(pl->nic_in[s] < 1 || fabs(pl->nic_in[s] - 25e9 / 2) < 1e3);
+    }
+    e2_placement_free(pl);
+    assert_int_equal(e2_place(ig, hw, &o, &pl, NULL), 0);
+    assert_true(pl->cross_bps < 1);
+    e2_placement_free(pl);
     e2_igraph_free(ig);
     e2_plan_pgraph_free(pg);
     e2_hw_free(hw);
@@ -300,6 +354,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(swaps_remove_the_switch_traffic_packing_leaves),
         cmocka_unit_test(links_hold_where_packing_by_cores_would_overload_a_nic),
+        cmocka_unit_test(links_are_spread_before_they_limit_more_than_the_cores),
+        cmocka_unit_test(the_flow_order_cut_puts_each_slice_whole_on_a_server),
         cmocka_unit_test(scaling_rules_decide_which_servers_an_nf_may_share),
         cmocka_unit_test(cannot_fit_says_which_resource_and_by_how_much),
         cmocka_unit_test(no_plan_ever_exceeds_a_core_link_or_switch_limit),

@@ -1,7 +1,8 @@
 /*
  * Sizing: edge rates follow traffic classes (Fig. 14), annotations win and
  * propagate, and instances = ceil(load / (per-core-GHz rate x slowest GHz))
- * within the description's min and max.
+ * within the description's min and max; rounded up to a multiple of the
+ * slices when the policy needs several servers and a slice fits one.
  */
 #include "helpers.h"
 
@@ -149,6 +150,53 @@ static void slowest_clock_sizes_every_nf(void **state)
     e2_hw_free(hw);
 }
 
+/* A -> B at @rate_bps: A 2.5 Gbit/s per instance on 2.5 GHz cores; B capped at half a link. */
+static void size_chain(struct e2_hw *hw, const char *b_desc, long long rate_bps,
+                       struct e2_nf_size *s)
+{
+    char a[512], b[512];
+    nf_json(a, sizeof(a), "TA", "1 Gbit/s", T5, 1, "[]");
+    struct e2_plan_pgraph *pg = fig4_pgraph(
+        a, b_desc ? b_desc : nf_json(b, sizeof(b), "TB", "100 Gbit/s", T5, 1, "[]"), rate_bps);
+    double r[3];
+    assert_int_equal(e2_rates_compute(pg, 1e9, r, NULL), 0);
+    assert_int_equal(e2_plan_size(pg, r, hw, s, NULL), 0);
+    e2_plan_pgraph_free(pg);
+}
+
+static void counts_round_up_to_slices_when_the_policy_needs_servers(void **state)
+{
+    (void)state;
+    struct e2_hw *hw = rack(4, 8); /* 7 NF cores and 10 Gbit/s each */
+    struct e2_nf_size s[4];
+    /* 25 Gbit/s: A needs 10, B 5 — 3 servers' NICs; 3 slices of 4 + 2 cores fit one server. */
+    size_chain(hw, NULL, 25000000000, s);
+    assert_int_equal(s[1].instances, 12);
+    assert_int_equal(s[2].instances, 6);
+    assert_int_equal(s[1].slices, 3);
+    assert_int_equal(s[2].slices, 3);
+    /* 7.5 Gbit/s: one server carries it all, nothing is rounded. */
+    size_chain(hw, NULL, 7500000000, s);
+    assert_int_equal(s[1].instances, 3);
+    assert_int_equal(s[2].instances, 2);
+    assert_int_equal(s[1].slices, 1);
+    /* An NF that runs one instance per server is never sliced. */
+    const char *solo = "{\"nf_type\":\"TB\",\"api\":\"native\",\"scaling\":{\"across_cores\":"
+                       "false,\"across_servers\":true},\"performance\":"
+                       "{\"throughput_per_core_per_ghz\":\"100 Gbit/s\"}}";
+    size_chain(hw, solo, 25000000000, s);
+    assert_int_equal(s[1].instances, 10);
+    assert_int_equal(s[2].instances, 5);
+    assert_int_equal(s[1].slices, 1);
+    e2_hw_free(hw);
+    /* 5 NF cores per server: a slice of 4 + 2 fits none of the 3 servers, so no slices. */
+    hw = rack(3, 6);
+    size_chain(hw, NULL, 25000000000, s);
+    assert_int_equal(s[1].instances, 10);
+    assert_int_equal(s[1].slices, 1);
+    e2_hw_free(hw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +206,7 @@ int main(void)
         cmocka_unit_test(instances_are_load_over_capacity_rounded_up),
         cmocka_unit_test(min_max_and_unknown_throughput_bound_the_count),
         cmocka_unit_test(slowest_clock_sizes_every_nf),
+        cmocka_unit_test(counts_round_up_to_slices_when_the_policy_needs_servers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,8 +51,9 @@ static void examples_catalog_loads_every_nf(void **state)
     assert_string_equal(e2_switch_action_name(fw->offload_actions & E2_SW_DROP), "drop");
     assert_true(fw->affinity_symmetric);
     assert_int_equal(fw->throughput_bps_per_core_ghz, 3000000000ull);
-    assert_int_equal(fw->flow_idle_timeout_ms, 60000);
-    assert_string_equal(fw->instantiate.env[0], "E2_FW_DEFAULT=deny");
+    assert_int_equal(fw->flow_idle_timeout_ms, 120 * 3600 * 1000);
+    assert_string_equal(fw->instantiate.command, "e2nf-fw");
+    assert_string_equal(fw->instantiate.args[0], "-c");
     const struct e2_nf_desc *rl = e2_nf_catalog_find(&cat, "RateLimiter");
     const struct e2_nf_placeholder *p1 = e2_nf_desc_placeholder(rl, "prio1");
     assert_int_equal(p1->method, E2_ATTR_PORT);

@@ -19,6 +19,17 @@ wait_socket() {
   return 1
 }
 
+# Wait until a command succeeds, or fail after $1 seconds: wait_for SECONDS COMMAND...
+wait_for() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # Print a number from a module's statistics: stat SOCKET MODULE KEY
 stat() {
   "$E2CTL" dp -s "$1" --json module "$2" | python3 -c "import json,sys; print(json.load(sys.stdin)['stats']['$3'])"
@@ -55,3 +66,28 @@ require_root_hugepages() {
     exit 77
   fi
 }
+
+# The frame of a native NF's end-to-end test: a scratch folder $dir and
+# e2d's socket $sock; on exit e2d is stopped, every background job killed
+# and $dir removed. A test with more to undo traps its own and calls nf_test_end.
+nf_test_begin() {
+  dir=$(mktemp -d)
+  sock=$dir/e2d.sock
+  trap nf_test_end EXIT
+}
+nf_test_end() {
+  "$E2CTL" dp -s "$sock" quit >/dev/null 2>&1 || true
+  sleep 0.3
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
+
+# Start e2d as instance NAME on config file CONF (in nf_test_begin's $dir): start_e2d NAME CONF
+start_e2d() {
+  "$E2D" -n "$1" -m 256 -s "$sock" -c "$2" >"$dir/e2d.log" 2>&1 &
+  wait_socket "$sock" || { cat "$dir/e2d.log" >&2; return 1; }
+}
+
+# Print a Python expression of d, the JSON document on stdin: json "d['a']"
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }

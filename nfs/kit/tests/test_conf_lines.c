@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "e2_conf.h"
@@ -90,12 +92,66 @@ static void values_parse_or_say_what_is_wrong(void **state)
     assert_string_equal(err.msg, "size '-1' is not a number from 0 to 10");
 }
 
+static void rates_sizes_and_durations(void **state)
+{
+    (void)state;
+    struct e2_err err = {0};
+    uint64_t v;
+    assert_int_equal(e2_conf_rate("2Gbit", "rate", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 2000000000ull);
+    assert_int_equal(e2_conf_rate("500 Mbit/s", "rate", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 500000000ull);
+    assert_int_equal(e2_conf_rate("2GB", "rate", 1, UINT64_MAX, &v, &err), -EINVAL);
+    assert_string_equal(err.msg, "rate '2GB' is not a rate (e.g. 2Gbit, 500Mbit/s, 64kbps)");
+    assert_int_equal(e2_conf_rate("0", "rate", 1, 100, &v, &err), -ERANGE);
+    assert_string_equal(err.msg, "rate '0' is not from 1 to 100 bit/s");
+    assert_int_equal(e2_conf_size("64k", "burst", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 65536);
+    assert_int_equal(e2_conf_size("2MB", "burst", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 2u << 20);
+    assert_int_equal(e2_conf_size("1500", "burst", 1, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 1500);
+    assert_int_equal(e2_conf_size("1g", "burst", 1, 1u << 29, &v, &err), -EINVAL);
+    assert_string_equal(err.msg, "burst '1g' is not a size from 1 to 536870912 bytes");
+    assert_int_equal(e2_conf_duration_us("30s", "idle", 0, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 30000000);
+    assert_int_equal(e2_conf_duration_us("250ms", "idle", 0, UINT64_MAX, &v, &err), 0);
+    assert_int_equal(v, 250000);
+    assert_int_equal(e2_conf_duration_us("soon", "idle", 0, 10, &v, &err), -EINVAL);
+    assert_string_equal(err.msg, "idle 'soon' is not a duration (e.g. 30s, 500ms, 2m)");
+    assert_int_equal(e2_conf_duration_us("1h", "idle", 0, 1000000, &v, &err), -ERANGE);
+    assert_string_equal(err.msg, "idle '1h' is not from 0 to 1000000 us");
+    assert_int_equal(e2_conf_size("k", "burst", 1, 100, &v, &err), -EINVAL);
+    assert_int_equal(e2_conf_size("10x", "burst", 1, 100, &v, &err), -EINVAL);
+    assert_int_equal(e2_conf_size("-1", "burst", 0, 100, &v, &err), -EINVAL);
+    assert_int_equal(e2_conf_size("99999999999999999999k", "b", 0, UINT64_MAX, &v, &err), -EINVAL);
+}
+
+static void options_become_statements(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    assert_int_equal(e2_conf_append(&text, "link", "rate 1G", NULL), 0);
+    assert_int_equal(e2_conf_append(&text, "class", "prio0 \"a b\"", NULL), 0);
+    assert_string_equal(text, "link rate 1G\nclass prio0 \"a b\"\n");
+    struct got g = {0};
+    assert_int_equal(e2_conf_read_all(text, NULL, collect, &g, NULL), 0);
+    assert_string_equal(g.text, "1:[link][rate][1G]\n2:[class][prio0][a b]\n");
+    struct e2_err err = {0};
+    assert_int_equal(e2_conf_read_all("bad x\n", "/nonexistent", collect, &g, &err), -EINVAL);
+    assert_string_equal(err.msg, "(options):1: 'x' is refused"); /* options first */
+    assert_int_equal(e2_conf_read_all(NULL, "/nonexistent", collect, &g, &err), -ENOENT);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(words_quotes_and_comments),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(values_parse_or_say_what_is_wrong),
+        cmocka_unit_test(rates_sizes_and_durations),
+        cmocka_unit_test(options_become_statements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,9 @@ static void inserted_entries_are_found_zeroed_and_stay_put(void **state)
         bool created = true;
         assert_ptr_equal(e2_flowtab_insert(t, &k, 0, 100, &created), first[i]);
         assert_false(created);
+        created = true;
+        assert_ptr_equal(e2_flowtab_insert_hashed(t, &k, h, 0, 100, &created), first[i]);
+        assert_false(created);
         assert_int_equal(((struct value *)first[i]->data)->packets, i);
     }
     struct e2_flow_key absent = key(99999);
