@@ -107,8 +107,8 @@ static void on_evict(void *ctx, struct e2_flow_entry *fe, bool expired)
     finish(t, e);
 }
 
-struct e2_streams *e2_streams_create(const struct e2_streams_opts *o, const struct e2_streams_cb *cb,
-                                     struct e2_err *err)
+struct e2_streams *e2_streams_create(const struct e2_streams_opts *o,
+                                     const struct e2_streams_cb *cb, struct e2_err *err)
 {
     struct e2_streams *t = calloc(1, sizeof(*t));
     if (!t) {
@@ -122,8 +122,8 @@ struct e2_streams *e2_streams_create(const struct e2_streams_opts *o, const stru
     if (!t->o.linger_ns) t->o.linger_ns = 5ull * 1000000000ull;
     const struct e2_tcp_reasm_cb rcb = {on_data, on_event, t};
     t->reasm = e2_tcp_reasm_create(&rcb, &t->o.reasm);
-    t->tab = e2_flowtab_create(t->o.capacity, sizeof(struct entry) + t->o.user_size, on_evict, t,
-                               err);
+    t->tab =
+        e2_flowtab_create(t->o.capacity, sizeof(struct entry) + t->o.user_size, on_evict, t, err);
     if (!t->reasm || !t->tab) {
         if (!t->reasm) e2_err_set(err, ENOMEM, "no memory for a TCP reassembler");
         e2_tcp_reasm_free(t->reasm);
@@ -148,12 +148,12 @@ void e2_streams_free(struct e2_streams *t)
     free(t);
 }
 
-void e2_streams_packet(struct e2_streams *t, const struct e2_pkt *p, uint64_t now_ns)
+void *e2_streams_packet(struct e2_streams *t, const struct e2_pkt *p, uint64_t now_ns)
 {
     t->st.packets++;
     if (p->proto != 6 || p->is_frag) {
         t->st.not_tcp++;
-        return;
+        return NULL;
     }
     struct e2_flow_key k;
     bool swapped, created;
@@ -171,6 +171,7 @@ void e2_streams_packet(struct e2_streams *t, const struct e2_pkt *p, uint64_t no
     if (created) start(t, e, ++t->next_id);
     e2_tcp_reasm_segment(t->reasm, &e->conn, e, p);
     fe->expires = now_ns + (ended(e) ? t->o.linger_ns : t->o.idle_ns);
+    return e->user;
 }
 
 static bool valid(const struct e2_stream_msg *m)

@@ -58,19 +58,19 @@ struct e2_streams_cb {
 };
 
 struct e2_streams_opts {
-    size_t capacity;   /**< connections (0: 65536) */
-    size_t user_size;  /**< the NF's bytes per connection */
-    uint64_t idle_ns;  /**< 0: 300 s */
+    size_t capacity;    /**< connections (0: 65536) */
+    size_t user_size;   /**< the NF's bytes per connection */
+    uint64_t idle_ns;   /**< 0: 300 s */
     uint64_t linger_ns; /**< after close or reset, packets only (0: 5 s) */
     struct e2_tcp_reasm_opts reasm;
 };
 
 /** What e2_streams_message() takes: one reassembled unit (a bytestream message, decoded). */
 struct e2_stream_msg {
-    int kind;       /**< E2_STREAM_DATA or an enum e2_tcp_event */
-    int dir;        /**< 0: from the client */
-    uint64_t conn;  /**< the producer's connection id */
-    uint64_t arg;   /**< DATA: the stream offset of the bytes; events: their argument */
+    int kind;      /**< E2_STREAM_DATA or an enum e2_tcp_event */
+    int dir;       /**< 0: from the client */
+    uint64_t conn; /**< the producer's connection id */
+    uint64_t arg;  /**< DATA: the stream offset of the bytes; events: their argument */
     const uint8_t *data;
     uint32_t len;
     uint32_t client_ip, server_ip;
@@ -80,8 +80,8 @@ struct e2_stream_msg {
 #define E2_STREAM_DATA (-1)
 
 struct e2_streams_stats {
-    uint64_t connections; /**< opened (each OPEN) */
-    uint64_t closed, reset; /**< ended by both FINs, by RST */
+    uint64_t connections;                 /**< opened (each OPEN) */
+    uint64_t closed, reset;               /**< ended by both FINs, by RST */
     uint64_t expired, evicted, restarted; /**< restarted: a SYN or OPEN reused a live key */
     uint64_t bytes[2];
     uint64_t packets, messages;
@@ -92,13 +92,18 @@ struct e2_streams_stats {
 
 struct e2_streams;
 
-struct e2_streams *e2_streams_create(const struct e2_streams_opts *o, const struct e2_streams_cb *cb,
-                                     struct e2_err *err);
+struct e2_streams *e2_streams_create(const struct e2_streams_opts *o,
+                                     const struct e2_streams_cb *cb, struct e2_err *err);
 /** Releases every live connection (release callback), then frees the table. */
 void e2_streams_free(struct e2_streams *t);
 
-/** One parsed packet (status E2_PKT_OK); non-TCP packets and fragments are only counted. */
-void e2_streams_packet(struct e2_streams *t, const struct e2_pkt *p, uint64_t now_ns);
+/**
+ * One parsed packet (status E2_PKT_OK); non-TCP packets and fragments are only
+ * counted (NULL). Returns the user state of the packet's connection, as the
+ * callbacks left it (valid until the next call): what an NF that judges
+ * packets by their connection (the IDS) reads.
+ */
+void *e2_streams_packet(struct e2_streams *t, const struct e2_pkt *p, uint64_t now_ns);
 
 /** One unit a producer reassembled. */
 void e2_streams_message(struct e2_streams *t, const struct e2_stream_msg *m, uint64_t now_ns);

@@ -15,7 +15,7 @@
 #include "e2_streams.h"
 #include "frames.h"
 
-#define S(x) ((uint64_t)(x) * 1000000000ull)
+#define S(x) ((uint64_t)(x)*1000000000ull)
 
 struct rec {
     char log[8192];
@@ -43,7 +43,7 @@ static void on_data(void *ctx, struct e2_stream *s, void *user, int dir, uint64_
     struct user *u = user;
     u->seen += len;
     say(ctx, "data id=%llu dir=%d off=%llu len=%u first=%c\n", (unsigned long long)s->id, dir,
-         (unsigned long long)off, len, b[0]);
+        (unsigned long long)off, len, b[0]);
 }
 
 static void on_event(void *ctx, struct e2_stream *s, void *user, int dir, enum e2_tcp_event ev,
@@ -52,8 +52,8 @@ static void on_event(void *ctx, struct e2_stream *s, void *user, int dir, enum e
     struct user *u = user;
     if (ev == E2_TCP_OPEN) assert_int_equal(u->seen, 0);
     say(ctx, "%s id=%llu dir=%d arg=%llu %x:%u>%x:%u\n", e2_tcp_event_name(ev),
-         (unsigned long long)s->id, dir, (unsigned long long)arg, s->client_ip, s->client_port,
-         s->server_ip, s->server_port);
+        (unsigned long long)s->id, dir, (unsigned long long)arg, s->client_ip, s->client_port,
+        s->server_ip, s->server_port);
 }
 
 static void on_release(void *ctx, struct e2_stream *s, void *user)
@@ -80,8 +80,8 @@ static struct e2_streams *make(struct rec *r, size_t capacity)
 static uint8_t frame[1600];
 
 /* One segment of connection 10.0.0.1:(1000+c) -> 10.0.0.2:80, or back. */
-static void seg(struct e2_streams *t, unsigned c, int from_server, uint32_t seq, uint8_t flags,
-                const char *data, uint64_t now)
+static struct user *seg(struct e2_streams *t, unsigned c, int from_server, uint32_t seq,
+                        uint8_t flags, const char *data, uint64_t now)
 {
     struct frame_spec s = {.proto = 6,
                            .src = from_server ? 0x0a000002 : 0x0a000001,
@@ -95,7 +95,7 @@ static void seg(struct e2_streams *t, unsigned c, int from_server, uint32_t seq,
     uint32_t n = frame_build(frame, &s);
     struct e2_pkt p;
     assert_int_equal(e2_pkt_parse(frame, n, &p), E2_PKT_OK);
-    e2_streams_packet(t, &p, now);
+    return e2_streams_packet(t, &p, now);
 }
 
 /* A whole exchange: handshake, request, response in two segments (the second first), FINs. */
@@ -249,6 +249,24 @@ static void idle_connections_expire_and_full_tables_evict(void **state)
     e2_streams_free(t);
 }
 
+/* Each packet hands back its connection's state as the callbacks left it. */
+static void a_packet_returns_its_connection(void **state)
+{
+    (void)state;
+    struct rec r;
+    struct e2_streams *t = make(&r, 16);
+    struct user *a = seg(t, 0, 0, 100, E2_TCP_SYN, NULL, S(1));
+    assert_non_null(a);
+    assert_ptr_equal(seg(t, 0, 1, 500, E2_TCP_SYN | E2_TCP_ACK, NULL, S(1)), a);
+    struct user *b = seg(t, 1, 0, 700, E2_TCP_SYN, NULL, S(1));
+    assert_ptr_not_equal(a, b);
+    assert_int_equal(seg(t, 0, 0, 101, E2_TCP_ACK, "abc", S(1))->seen, 3);
+    assert_int_equal(seg(t, 0, 0, 108, E2_TCP_ACK, "later", S(1))->seen, 3); /* waits for 104 */
+    assert_int_equal(seg(t, 0, 0, 104, E2_TCP_ACK, "dddd", S(1))->seen, 12);
+    assert_int_equal(b->seen, 0);
+    e2_streams_free(t);
+}
+
 static void other_packets_are_only_counted(void **state)
 {
     (void)state;
@@ -258,7 +276,7 @@ static void other_packets_are_only_counted(void **state)
     uint32_t n = frame_build(frame, &s);
     struct e2_pkt p;
     assert_int_equal(e2_pkt_parse(frame, n, &p), E2_PKT_OK);
-    e2_streams_packet(t, &p, S(1));
+    assert_null(e2_streams_packet(t, &p, S(1)));
     struct e2_streams_stats st;
     e2_streams_stats(t, &st);
     assert_int_equal(st.not_tcp, 1);
@@ -275,6 +293,7 @@ int main(void)
         cmocka_unit_test(a_message_for_an_unknown_connection_opens_it_midstream),
         cmocka_unit_test(reset_ends_and_a_new_syn_restarts),
         cmocka_unit_test(idle_connections_expire_and_full_tables_evict),
+        cmocka_unit_test(a_packet_returns_its_connection),
         cmocka_unit_test(other_packets_are_only_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
