@@ -23,7 +23,9 @@ struct sig_rules {
     uint64_t *counts; /* matches per pattern */
     struct e2_ac *ac;
     hs_database_t *db;
-    unsigned refs; /* the NF while current, and each connection using it */
+    unsigned refs; /* the NF while current, each connection using it, the datagram stream */
+    void *aux;
+    void (*aux_free)(void *);
 };
 
 const char *sig_engine_name(enum sig_engine e)
@@ -95,21 +97,24 @@ static bool valid_name(const char *s)
     return true;
 }
 
-static int add_line(void *ctx, const struct e2_conf_line *l, struct e2_err *err)
+struct sig_rules *sig_rules_new(enum sig_engine engine, void *aux, void (*aux_free)(void *))
 {
-    struct sig_rules *r = ctx;
-    if (l->argc < 2 || l->argc > 3)
-        return e2_err_set(err, EINVAL, "a pattern is NAME CONTENT [nocase]");
-    if (!valid_name(l->argv[0]))
-        return e2_err_set(err, EINVAL, "'%s' is not a name (letters, digits, _ . : -)",
-                          l->argv[0]);
-    if (l->argc == 3 && strcmp(l->argv[2], "nocase"))
-        return e2_err_set(err, EINVAL, "'%s' is not an option (nocase)", l->argv[2]);
+    struct sig_rules *r = calloc(1, sizeof(*r));
+    if (!r) return NULL;
+    *r = (struct sig_rules){.engine = engine, .aux = aux, .aux_free = aux_free};
+    return r;
+}
+
+void *sig_rules_aux(const struct sig_rules *r)
+{
+    return r->aux;
+}
+
+int sig_rules_add(struct sig_rules *r, const char *name, const uint8_t *content, size_t len,
+                  bool nocase, unsigned line, struct e2_err *err)
+{
     if (r->n == SIG_PATTERNS_MAX)
         return e2_err_set(err, E2BIG, "more than %d patterns", SIG_PATTERNS_MAX);
-    static uint8_t buf[SIG_CONTENT_MAX];
-    size_t len;
-    if (sig_content_decode(l->argv[1], buf, &len, err)) return err->code;
     if (r->n == r->cap) {
         unsigned cap = r->cap ? r->cap * 2 : 64;
         struct pattern *p = realloc(r->pats, cap * sizeof(*p));
@@ -118,12 +123,26 @@ static int add_line(void *ctx, const struct e2_conf_line *l, struct e2_err *err)
         r->cap = cap;
     }
     struct pattern *p = &r->pats[r->n];
-    *p = (struct pattern){.len = len, .nocase = l->argc == 3, .line = l->line};
+    *p = (struct pattern){.len = len, .nocase = nocase, .line = line};
     if (!(p->content = malloc(len))) return e2_err_set(err, ENOMEM, "out of memory");
-    memcpy(p->content, buf, len);
-    snprintf(p->name, sizeof(p->name), "%s", l->argv[0]);
+    memcpy(p->content, content, len);
+    snprintf(p->name, sizeof(p->name), "%s", name);
     r->n++;
     return 0;
+}
+
+static int add_line(void *ctx, const struct e2_conf_line *l, struct e2_err *err)
+{
+    if (l->argc < 2 || l->argc > 3)
+        return e2_err_set(err, EINVAL, "a pattern is NAME CONTENT [nocase]");
+    if (!valid_name(l->argv[0]))
+        return e2_err_set(err, EINVAL, "'%s' is not a name (letters, digits, _ . : -)", l->argv[0]);
+    if (l->argc == 3 && strcmp(l->argv[2], "nocase"))
+        return e2_err_set(err, EINVAL, "'%s' is not an option (nocase)", l->argv[2]);
+    static uint8_t buf[SIG_CONTENT_MAX];
+    size_t len;
+    if (sig_content_decode(l->argv[1], buf, &len, err)) return err->code;
+    return sig_rules_add(ctx, l->argv[0], buf, len, l->argc == 3, l->line, err);
 }
 
 static int by_name(const void *a, const void *b)
@@ -196,22 +215,28 @@ void sig_rules_free(struct sig_rules *r)
     free(r->counts);
     e2_ac_free(r->ac);
     hs_free_database(r->db);
+    if (r->aux_free) r->aux_free(r->aux);
     free(r);
+}
+
+int sig_rules_compile(struct sig_rules *r, const char *file, struct e2_err *err)
+{
+    int rc = r->n ? 0 : e2_err_set(err, EINVAL, "%s: no patterns", file);
+    if (!rc) rc = unique_names(r, file, err);
+    if (!rc && !(r->counts = calloc(r->n, sizeof(*r->counts))))
+        rc = e2_err_set(err, ENOMEM, "out of memory");
+    if (!rc && (rc = r->engine == SIG_AC ? compile_ac(r, err) : compile_hs(r, err)))
+        e2_err_prefix(err, "%s", file);
+    return rc;
 }
 
 int sig_rules_parse(const char *text, const char *name, enum sig_engine engine,
                     struct sig_rules **out, struct e2_err *err)
 {
-    struct sig_rules *r = calloc(1, sizeof(*r));
+    struct sig_rules *r = sig_rules_new(engine, NULL, NULL);
     if (!r) return e2_err_set(err, ENOMEM, "out of memory");
-    r->engine = engine;
     int rc = e2_conf_read_text(text, name, add_line, r, err);
-    if (!rc && !r->n) rc = e2_err_set(err, EINVAL, "%s: no patterns", name);
-    if (!rc) rc = unique_names(r, name, err);
-    if (!rc && !(r->counts = calloc(r->n, sizeof(*r->counts))))
-        rc = e2_err_set(err, ENOMEM, "out of memory");
-    if (!rc && (rc = engine == SIG_AC ? compile_ac(r, err) : compile_hs(r, err)))
-        e2_err_prefix(err, "%s", name);
+    if (!rc) rc = sig_rules_compile(r, name, err);
     if (rc) {
         sig_rules_free(r);
         return rc;
@@ -259,8 +284,17 @@ int sig_install(struct sig *s, struct sig_rules *r, struct e2_err *err)
     return 0;
 }
 
+static void close_hs(void **st)
+{
+    if (*st) hs_close_stream(*st, NULL, NULL, NULL); /* literals: no end-of-data matches */
+    *st = NULL;
+}
+
 void sig_fini(struct sig *s)
 {
+    close_hs(&s->dgram);
+    deref(s->dgram_rules);
+    s->dgram_rules = NULL;
     deref(s->rules);
     s->rules = NULL;
     hs_free_scratch(s->scratch);
@@ -269,10 +303,7 @@ void sig_fini(struct sig *s)
 
 static void close_stream(struct sig_conn *c, int dir)
 {
-    if (c->rules && c->rules->engine == SIG_HYPERSCAN && c->st.hs[dir]) {
-        hs_close_stream(c->st.hs[dir], NULL, NULL, NULL); /* literals: no end-of-data matches */
-        c->st.hs[dir] = NULL;
-    }
+    if (c->rules && c->rules->engine == SIG_HYPERSCAN) close_hs(&c->st.hs[dir]);
 }
 
 /* The connection leaves its set (if any) and starts afresh on the current one. */
@@ -287,33 +318,38 @@ static void adopt(struct sig *s, struct sig_conn *c)
 }
 
 struct scan {
+    struct sig *s;
     struct sig_rules *r;
+    uint64_t base; /* Hyperscan: the offset its stream offsets count from */
     uint64_t n;
 };
 
 static int on_ac_match(void *ctx, uint32_t id, uint64_t end)
 {
     struct scan *sc = ctx;
-    (void)end;
     sc->r->counts[id]++;
     sc->n++;
+    if (sc->s->on_match) sc->s->on_match(sc->s->match_ctx, sc->r, id, end);
     return 0;
 }
 
-static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
-                       unsigned flags, void *ctx)
+static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                       void *ctx)
 {
     (void)from;
-    (void)to;
     (void)flags;
-    return on_ac_match(ctx, id, 0);
+    return on_ac_match(ctx, id, ((struct scan *)ctx)->base + to);
 }
 
 static void scan_hs(struct sig *s, struct sig_conn *c, int dir, const uint8_t *b, uint32_t len,
-                    struct scan *sc)
+                    uint64_t off, struct scan *sc)
 {
     hs_stream_t **st = (hs_stream_t **)&c->st.hs[dir];
-    if (!*st && hs_open_stream(c->rules->db, 0, st) != HS_SUCCESS) return;
+    if (!*st) {
+        if (hs_open_stream(c->rules->db, 0, st) != HS_SUCCESS) return;
+        c->hs_base[dir] = off;
+    }
+    sc->base = c->hs_base[dir];
     hs_scan_stream(*st, (const char *)b, len, 0, s->scratch, on_hs_match, sc);
 }
 
@@ -324,15 +360,37 @@ void sig_on_data(void *ctx, struct e2_stream *st, void *user, int dir, uint64_t 
     struct sig_conn *c = user;
     (void)st;
     if (c->rules != s->rules) adopt(s, c);
-    struct scan sc = {c->rules, 0};
+    struct scan sc = {s, c->rules, 0, 0};
     s->bytes += len;
     if (c->rules->engine == SIG_AC)
         e2_ac_scan(c->rules->ac, &c->st.ac[dir], bytes, len, off, on_ac_match, &sc);
     else
-        scan_hs(s, c, dir, bytes, len, &sc);
+        scan_hs(s, c, dir, bytes, len, off, &sc);
     if (!sc.n) return;
     s->conns_matched += !c->matches;
     c->matches += sc.n;
+    s->matches += sc.n;
+}
+
+void sig_scan_datagram(struct sig *s, const uint8_t *bytes, uint32_t len)
+{
+    struct sig_rules *r = s->rules;
+    struct scan sc = {s, r, 0, 0};
+    s->bytes += len;
+    if (r->engine == SIG_AC) {
+        struct e2_ac_state st = {0, 0};
+        e2_ac_scan(r->ac, &st, bytes, len, 0, on_ac_match, &sc);
+    } else {
+        if (s->dgram_rules != r) { /* a stream of the current set, reset after each datagram */
+            close_hs(&s->dgram);
+            deref(s->dgram_rules);
+            (s->dgram_rules = r)->refs++;
+        }
+        if (s->dgram || hs_open_stream(r->db, 0, (hs_stream_t **)&s->dgram) == HS_SUCCESS) {
+            hs_scan_stream(s->dgram, (const char *)bytes, len, 0, s->scratch, on_hs_match, &sc);
+            hs_reset_stream(s->dgram, 0, NULL, NULL, NULL);
+        }
+    }
     s->matches += sc.n;
 }
 

@@ -62,15 +62,38 @@ int sig_rules_load(const char *path, enum sig_engine engine, struct sig_rules **
                    struct e2_err *err);
 void sig_rules_free(struct sig_rules *r); /**< only a set never installed */
 
+/*
+ * A set built by hand (the IDS turns its rules into patterns): new, add each
+ * pattern (its index is the order of adding), compile. @aux is the owner's
+ * data behind the patterns, freed by @aux_free with the set (connections
+ * that still use an old set keep its aux alive).
+ */
+struct sig_rules *sig_rules_new(enum sig_engine engine, void *aux, void (*aux_free)(void *));
+int sig_rules_add(struct sig_rules *r, const char *name, const uint8_t *content, size_t len,
+                  bool nocase, unsigned line, struct e2_err *err);
+/** Names unique, compiled for the engine; errors begin with @file. */
+int sig_rules_compile(struct sig_rules *r, const char *file, struct e2_err *err);
+void *sig_rules_aux(const struct sig_rules *r);
+
 unsigned sig_rules_count(const struct sig_rules *r);
 
 /** Decode one CONTENT (the Snort-like syntax above) into @out (SIG_CONTENT_MAX bytes). */
 int sig_content_decode(const char *text, uint8_t *out, size_t *len, struct e2_err *err);
 
+/**
+ * A match: pattern index in its set and the stream offset just after its
+ * last byte (a datagram: the offset in the datagram).
+ */
+typedef void (*sig_match_fn)(void *ctx, const struct sig_rules *r, unsigned pattern, uint64_t end);
+
 /** The SIG NF's state. */
 struct sig {
     struct sig_rules *rules; /**< current */
     void *scratch;           /**< Hyperscan scratch, grown for every set installed */
+    sig_match_fn on_match;   /**< optional, with match_ctx: every match (the IDS) */
+    void *match_ctx;
+    struct sig_rules *dgram_rules; /**< the set of dgram */
+    void *dgram;                   /**< Hyperscan: a stream reset for each datagram */
     uint64_t bytes, matches, conns_matched, reloads;
 };
 
@@ -81,6 +104,7 @@ struct sig_conn {
         struct e2_ac_state ac[2];
         void *hs[2]; /* hs_stream_t * */
     } st;
+    uint64_t hs_base[2]; /**< the stream offset a Hyperscan stream was opened at */
     uint64_t matches;
 };
 
@@ -94,6 +118,9 @@ void sig_on_data(void *ctx, struct e2_stream *st, void *user, int dir, uint64_t 
 void sig_on_event(void *ctx, struct e2_stream *st, void *user, int dir, enum e2_tcp_event ev,
                   uint64_t arg);
 void sig_on_release(void *ctx, struct e2_stream *st, void *user);
+
+/** Match one datagram's @len bytes alone (no state kept): counted, reported to on_match. */
+void sig_scan_datagram(struct sig *s, const uint8_t *bytes, uint32_t len);
 
 /** Matches of pattern @name so far (-1: no such pattern). */
 int64_t sig_pattern_matches(const struct sig *s, const char *name);

@@ -118,15 +118,17 @@ static int bind(void *ctx, struct e2nf *nf, struct e2_err *err)
 
 /* ---- moving units ---- */
 
-static void packet(struct stream_app *a, struct rte_mbuf *m, uint64_t now)
+static void packet(struct stream_app *a, void *ctx, struct rte_mbuf *m, uint64_t now)
 {
     struct e2_pkt p;
     enum e2_pkt_status st =
         e2_pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), &p);
+    void *conn = NULL;
     if (st == E2_PKT_OK)
-        e2_streams_packet(a->streams, &p, now);
+        conn = e2_streams_packet(a->streams, &p, now);
     else
         a->malformed[st]++;
+    if (the_def->mark) the_def->mark(ctx, m, st == E2_PKT_OK ? &p : NULL, conn);
 }
 
 /* A message drives the callbacks; true when it is one (else it is freed, not forwarded). */
@@ -143,12 +145,12 @@ static bool message(struct stream_app *a, struct rte_mbuf *m, uint64_t now)
     return true;
 }
 
-static void handle(struct stream_app *a, struct rte_mbuf *m, uint64_t now)
+static void handle(struct stream_app *a, void *ctx, struct rte_mbuf *m, uint64_t now)
 {
     a->units++;
     bool keep = true;
     if (a->mode == STREAM_LIBRARY)
-        packet(a, m, now);
+        packet(a, ctx, m, now);
     else
         keep = message(a, m, now);
     if (keep && a->fwd) {
@@ -178,7 +180,7 @@ static unsigned poll(void *ctx, struct e2nf *nf)
     uint64_t now = e2nf_app_now_ns();
     unsigned done = 0;
     while (a->next < a->n_pending && ready(a, ctx)) {
-        handle(a, a->pending[a->next++], now);
+        handle(a, ctx, a->pending[a->next++], now);
         done++;
     }
     if (done) return done;
@@ -220,9 +222,9 @@ static json_t *reasm_json(const struct stream_app *a)
     for (unsigned i = 0; i < E2_TCP_ANOMALY_COUNT; i++)
         json_object_set_new(anomalies, e2_tcp_anomaly_name(i),
                             json_integer((json_int_t)r.anomalies[i]));
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "segments",
-                     (json_int_t)r.segments, "delivered_bytes", (json_int_t)r.delivered_bytes,
-                     "retransmitted_bytes", (json_int_t)r.retransmitted_bytes, "overlap_bytes",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "segments", (json_int_t)r.segments,
+                     "delivered_bytes", (json_int_t)r.delivered_bytes, "retransmitted_bytes",
+                     (json_int_t)r.retransmitted_bytes, "overlap_bytes",
                      (json_int_t)r.overlap_bytes, "gaps", (json_int_t)r.gaps, "gap_bytes",
                      (json_int_t)r.gap_bytes, "waiting_bytes", (json_int_t)r.waiting_bytes,
                      "anomalies", anomalies);
@@ -236,12 +238,12 @@ static json_t *stats(void *ctx)
         if (a->malformed[i])
             json_object_set_new(malformed, e2_pkt_status_name(i),
                                 json_integer((json_int_t)a->malformed[i]));
-    json_t *o = json_pack(
-        "{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "mode",
-        a->mode == STREAM_LIBRARY ? "library" : "bytestream", "units", (json_int_t)a->units,
-        "forwarded", (json_int_t)a->forwarded, "freed", (json_int_t)a->freed, "blocked",
-        (json_int_t)a->blocked, "not_messages", (json_int_t)a->not_messages, "malformed",
-        malformed, "waiting", (json_int_t)(a->fwd ? e2bs_out_waiting(a->fwd) : 0));
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "mode",
+                          a->mode == STREAM_LIBRARY ? "library" : "bytestream", "units",
+                          (json_int_t)a->units, "forwarded", (json_int_t)a->forwarded, "freed",
+                          (json_int_t)a->freed, "blocked", (json_int_t)a->blocked, "not_messages",
+                          (json_int_t)a->not_messages, "malformed", malformed, "waiting",
+                          (json_int_t)(a->fwd ? e2bs_out_waiting(a->fwd) : 0));
     if (a->streams) {
         json_object_set_new(o, "streams", streams_json(a));
         if (a->mode == STREAM_LIBRARY) json_object_set_new(o, "reassembly", reasm_json(a));

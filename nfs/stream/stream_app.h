@@ -33,8 +33,8 @@ enum stream_mode { STREAM_LIBRARY, STREAM_BYTESTREAM };
 
 struct stream_nf {
     const char *prog, *summary;
-    size_t ctx_size;  /**< the NF's state, zeroed; every callback gets it */
-    size_t user_size; /**< the NF's bytes per connection (e2_streams user state) */
+    size_t ctx_size;   /**< the NF's state, zeroed; every callback gets it */
+    size_t user_size;  /**< the NF's bytes per connection (e2_streams user state) */
     bool library_only; /**< no --mode (the TCP NF) */
     const struct e2nf_app_option *options; /**< the NF's own, NULL-terminated, or NULL */
     const struct e2nf_app_op *ops;         /**< called with the NF's state */
@@ -52,6 +52,12 @@ struct stream_nf {
                   uint64_t arg);
     void (*release)(void *ctx, struct e2_stream *s, void *user);
     void (*tick)(void *ctx, uint64_t now_ns);
+    /**
+     * Library mode, optional: a packet went through the connections (@p NULL:
+     * malformed; @conn: its connection's user state, NULL when not TCP), just
+     * before it is forwarded: e.g. tag it with what its connection showed.
+     */
+    void (*mark)(void *ctx, struct rte_mbuf *m, const struct e2_pkt *p, void *conn);
     /** The NF's counters, merged into the stats next to the stream table's. */
     json_t *(*stats)(void *ctx);
     void (*fini)(void *ctx);

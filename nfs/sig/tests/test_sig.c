@@ -227,9 +227,15 @@ static void engines_count_every_occurrence(void **state)
         for (size_t off = 0; off < LEN;) {
             size_t n = 1 + (size_t)(rand() % 300);
             if (n > LEN - off) n = LEN - off;
-            struct e2_stream_msg m = {.kind = E2_STREAM_DATA, .conn = 9, .arg = off,
-                                      .data = t + off, .len = (uint32_t)n, .client_ip = 1,
-                                      .server_ip = 2, .client_port = 4000, .server_port = 80};
+            struct e2_stream_msg m = {.kind = E2_STREAM_DATA,
+                                      .conn = 9,
+                                      .arg = off,
+                                      .data = t + off,
+                                      .len = (uint32_t)n,
+                                      .client_ip = 1,
+                                      .server_ip = 2,
+                                      .client_port = 4000,
+                                      .server_port = 80};
             e2_streams_message(g.t, &m, 1);
             off += n;
         }
@@ -240,10 +246,10 @@ static void engines_count_every_occurrence(void **state)
         }
         json_t *top = sig_top_json(&g.s, 2);
         assert_int_equal(json_array_size(top), 2);
-        uint64_t first = (uint64_t)json_integer_value(json_object_get(json_array_get(top, 0),
-                                                                      "matches"));
-        uint64_t second = (uint64_t)json_integer_value(json_object_get(json_array_get(top, 1),
-                                                                       "matches"));
+        uint64_t first =
+            (uint64_t)json_integer_value(json_object_get(json_array_get(top, 0), "matches"));
+        uint64_t second =
+            (uint64_t)json_integer_value(json_object_get(json_array_get(top, 1), "matches"));
         assert_true(first >= second && second > 0);
         json_decref(top);
         rig_down(&g);
@@ -269,6 +275,67 @@ static void a_reload_moves_connections_to_the_new_set(void **state)
     }
 }
 
+struct hits {
+    char log[256];
+    size_t used;
+};
+
+static void on_hit(void *ctx, const struct sig_rules *r, unsigned pattern, uint64_t end)
+{
+    struct hits *h = ctx;
+    h->used += (size_t)snprintf(h->log + h->used, sizeof(h->log) - h->used, "%s:%u@%llu ",
+                                (const char *)sig_rules_aux(r), pattern, (unsigned long long)end);
+}
+
+static int aux_freed;
+
+static void free_aux(void *aux)
+{
+    aux_freed++;
+    free(aux);
+}
+
+/* The hook the IDS uses: pattern indexes of a hand-built set and stream offsets (Hyperscan's
+ * counted from where its stream opened: mid-stream, after a gap), datagrams alone. */
+static void matches_report_stream_offsets(void **state)
+{
+    (void)state;
+    for (unsigned e = 0; e < 2; e++) {
+        struct rig g = {0};
+        struct e2_err err = {0};
+        struct sig_rules *r = sig_rules_new(engines[e], strdup("set"), free_aux);
+        assert_int_equal(sig_rules_add(r, "a", (const uint8_t *)"abc", 3, false, 1, &err), 0);
+        assert_int_equal(sig_rules_add(r, "b", (const uint8_t *)"XY", 2, true, 2, &err), 0);
+        assert_int_equal(sig_rules_add(r, "a", (const uint8_t *)"zz", 2, false, 3, &err), 0);
+        assert_true(sig_rules_compile(r, "t.rules", &err) < 0);
+        assert_string_equal(err.msg, "t.rules:3: pattern 'a' is named already (line 1)");
+        sig_rules_free(r);
+        assert_int_equal(aux_freed, 1 + 2 * e);
+        r = sig_rules_new(engines[e], strdup("set"), free_aux);
+        assert_int_equal(sig_rules_add(r, "a", (const uint8_t *)"abc", 3, false, 1, &err), 0);
+        assert_int_equal(sig_rules_add(r, "b", (const uint8_t *)"XY", 2, true, 2, &err), 0);
+        assert_int_equal(sig_rules_compile(r, "t.rules", &err), 0);
+        assert_int_equal(sig_install(&g.s, r, &err), 0);
+        struct hits h = {0};
+        g.s.on_match = on_hit;
+        g.s.match_ctx = &h;
+        struct e2_streams_opts o = {.capacity = 16, .user_size = sizeof(struct sig_conn)};
+        struct e2_streams_cb cb = {sig_on_data, sig_on_event, sig_on_release, &g.s};
+        g.t = e2_streams_create(&o, &cb, NULL);
+        msg(&g, E2_STREAM_DATA, 0, 1000, "..ab"); /* picked up mid-stream at 1000 */
+        msg(&g, E2_STREAM_DATA, 0, 1004, "c xy");
+        msg(&g, E2_TCP_GAP, 0, 10, NULL);
+        msg(&g, E2_STREAM_DATA, 0, 1018, "abcab");
+        msg(&g, E2_STREAM_DATA, 0, 1023, "c");
+        sig_scan_datagram(&g.s, (const uint8_t *)"--xY-abc", 8);
+        sig_scan_datagram(&g.s, (const uint8_t *)"bc", 2); /* nothing carried over */
+        assert_string_equal(h.log, "set:0@1005 set:1@1008 set:0@1021 set:0@1024 set:1@4 set:0@8 ");
+        assert_int_equal(g.s.matches, 6);
+        rig_down(&g);
+        assert_int_equal(aux_freed, 2 + 2 * e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +346,7 @@ int main(void)
         cmocka_unit_test(split_across_messages),
         cmocka_unit_test(engines_count_every_occurrence),
         cmocka_unit_test(a_reload_moves_connections_to_the_new_set),
+        cmocka_unit_test(matches_report_stream_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
