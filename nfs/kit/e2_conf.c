@@ -105,6 +105,12 @@ int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err)
     return 0;
 }
 
+const char *e2_conf_ipv4_text(uint32_t ip, char out[16])
+{
+    snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+    return out;
+}
+
 int e2_conf_prefix(const char *text, uint32_t *ip, uint8_t *len, struct e2_err *err)
 {
     if (!strcasecmp(text, "any")) {

@@ -55,6 +55,9 @@ int e2_conf_read_all(const char *opts, const char *path, e2_conf_line_fn fn, voi
 /** "10.1.2.3" -> host-order address. */
 int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err);
 
+/** The other way: host-order @ip written into @out (16 bytes); returns @out. */
+const char *e2_conf_ipv4_text(uint32_t ip, char out[16]);
+
 /** "10.0.0.0/8", a bare address (/32) or "any" (/0); host bits must be zero. */
 int e2_conf_prefix(const char *text, uint32_t *ip, uint8_t *len, struct e2_err *err);
 

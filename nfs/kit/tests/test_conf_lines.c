@@ -74,6 +74,8 @@ static void values_parse_or_say_what_is_wrong(void **state)
     assert_int_equal(len, 32);
     assert_int_equal(e2_conf_prefix("any", &ip, &len, &err), 0);
     assert_int_equal(len, 0);
+    char text[16];
+    assert_string_equal(e2_conf_ipv4_text(0xc0a80a01, text), "192.168.10.1");
     assert_int_equal(e2_conf_prefix("10.1.2.3/8", &ip, &len, &err), -EINVAL);
     assert_string_equal(err.msg, "'10.1.2.3/8' has host bits set (did you mean 10.0.0.0/8?)");
     assert_int_equal(e2_conf_prefix("10.1.2/8", &ip, &len, &err), -EINVAL);
