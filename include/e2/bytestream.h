@@ -45,13 +45,20 @@ struct e2bs_out;
 struct e2bs_out *e2bs_out_create(struct e2nf *nf, unsigned port, unsigned capacity);
 void e2bs_out_free(struct e2bs_out *o); /**< frees (drops, counted) what still waits */
 
-/** Queue @m behind what waits and send what the ring takes. -ENOBUFS (m not taken) when full. */
+/*
+ * Sending is batched: put and data queue, and the ring gets the queue at the
+ * next e2bs_out_flush() (or when the queue is full): flush after each burst
+ * of input, and while idle until nothing waits.
+ */
+
+/** Queue @m behind what waits. -ENOBUFS (m not taken) when full even after a flush. */
 int e2bs_out_put(struct e2bs_out *o, struct rte_mbuf *m);
 
 /**
  * Queue a DATA stretch as messages of up to e2bs_data_max() bytes (h->len is
  * ignored; offsets advance). All or nothing: -ENOBUFS when the queue has no
- * room for every piece, -ENOMEM when the pool ran dry; nothing is queued then.
+ * room for every piece (after a flush), -ENOMEM when the pool ran dry;
+ * nothing is queued then.
  */
 int e2bs_out_data(struct e2bs_out *o, const struct e2bs_hdr *h, const uint8_t *data, uint32_t len);
 

@@ -27,6 +27,7 @@ struct stream_app {
     struct rte_mbuf *pending[BURST];
     unsigned n_pending, next;
     uint64_t units, forwarded, freed, blocked, not_messages;
+    uint64_t busy_ns; /* CPU time spent handling units (thread_cpu_ns) */
     uint64_t malformed[E2_PKT_STATUS_COUNT];
 };
 
@@ -168,21 +169,38 @@ static bool ready(struct stream_app *a, void *ctx)
     return !the_def->ready || the_def->ready(ctx);
 }
 
+/* Send what waits for the next NF: the forwarded units, a producer's own messages. */
+static void flush(struct stream_app *a, void *ctx)
+{
+    if (a->fwd) e2bs_out_flush(a->fwd);
+    if (the_def->flush) the_def->flush(ctx);
+}
+
+/* This thread's CPU time: what handling units costs, without sleeps, naps or preemption. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 static unsigned poll(void *ctx, struct e2nf *nf)
 {
     struct stream_app *a = app_of(ctx);
-    if (a->fwd) e2bs_out_flush(a->fwd);
+    flush(a, ctx); /* what waits drains with no input too */
     if (a->next == a->n_pending) {
         a->n_pending = e2nf_rx_burst(nf, (unsigned)a->in, 0, a->pending, BURST);
         a->next = 0;
         if (!a->n_pending) return 0;
     }
-    uint64_t now = e2nf_app_now_ns();
+    uint64_t now = e2nf_app_now_ns(), cpu = thread_cpu_ns();
     unsigned done = 0;
     while (a->next < a->n_pending && ready(a, ctx)) {
         handle(a, ctx, a->pending[a->next++], now);
         done++;
     }
+    flush(a, ctx);
+    a->busy_ns += thread_cpu_ns() - cpu;
     if (done) return done;
     /* blocked: the next NF's ring is full; nothing wakes us when it drains */
     a->blocked++;
@@ -244,6 +262,7 @@ static json_t *stats(void *ctx)
                           (json_int_t)a->freed, "blocked", (json_int_t)a->blocked, "not_messages",
                           (json_int_t)a->not_messages, "malformed", malformed, "waiting",
                           (json_int_t)(a->fwd ? e2bs_out_waiting(a->fwd) : 0));
+    json_object_set_new(o, "busy_ns", json_integer((json_int_t)a->busy_ns));
     if (a->streams) {
         json_object_set_new(o, "streams", streams_json(a));
         if (a->mode == STREAM_LIBRARY) json_object_set_new(o, "reassembly", reasm_json(a));

@@ -17,8 +17,12 @@
  * producer like the TCP NF: def->ready) has room: when the next NF falls
  * behind, this one stops taking input — back-pressure instead of loss. A
  * blocked NF naps 20 us at a time (e2d does not wake a producer when its
- * consumer drains). Malformed packets are counted by reason (e2_pkt) and
- * forwarded; non-messages on "bs" are counted and freed.
+ * consumer drains). Output is sent in batches, once per burst of input (and
+ * while idle, until nothing waits). Malformed packets are counted by reason
+ * (e2_pkt) and forwarded; non-messages on "bs" are counted and freed. The
+ * stats' busy_ns is the CPU time the NF's thread spent handling units
+ * (CLOCK_THREAD_CPUTIME_ID around each burst): its processing cost without
+ * idle polling, naps or preemption.
  *
  * Common options: --mode, --conns N (connections tracked), --idle SECONDS,
  * --max-flow-bytes N (out-of-order bytes held per direction, library mode).
@@ -45,6 +49,8 @@ struct stream_nf {
     int (*bind)(void *ctx, struct e2nf *nf, struct e2_streams *streams, struct e2_err *err);
     /** Room to take one more input (a producer's own queue); may flush it. Optional. */
     bool (*ready)(void *ctx);
+    /** Send what a producer's own queue holds: after each burst, and when idle. Optional. */
+    void (*flush)(void *ctx);
     /** The stream callbacks (their ctx is the NF's state). */
     void (*data)(void *ctx, struct e2_stream *s, void *user, int dir, uint64_t off,
                  const uint8_t *bytes, uint32_t len);

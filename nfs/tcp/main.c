@@ -58,6 +58,11 @@ static bool ready(void *ctx)
     return e2bs_out_room(a->bs) >= a->worst;
 }
 
+static void flush(void *ctx)
+{
+    e2bs_out_flush(((struct tcp_app *)ctx)->bs);
+}
+
 static json_t *stats(void *ctx)
 {
     struct tcp_app *a = ctx;
@@ -81,6 +86,7 @@ int main(int argc, char **argv)
         .library_only = true,
         .bind = bind,
         .ready = ready,
+        .flush = flush,
         .data = tcp_on_data,
         .event = tcp_on_event,
         .stats = stats,
