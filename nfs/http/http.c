@@ -41,6 +41,7 @@ struct half {
 
 struct http_conn {
     struct half h[2];
+    void *user;          /* the e2_streams user state (struct http_conn_ref) that holds it */
     struct req q[QUEUE]; /* requests waiting for responses, oldest at q_head */
     unsigned q_head, q_n, q_extra; /* q_extra: more beyond QUEUE, not remembered */
 };
@@ -333,10 +334,12 @@ static void body_or_done(struct http *h, struct half *hf, bool chunked)
     }
 }
 
-static void request_headers_end(struct http *h, struct http_conn *c)
+static void request_headers_end(struct http *h, struct http_conn *c, struct e2_stream *s)
 {
     struct half *hf = &c->h[0];
     push(h, c, &hf->req);
+    if (h->on_request)
+        h->on_request(h->request_ctx, s, c->user, hf->req.method, hf->req.host, hf->req.path);
     if (hf->te && !hf->te_chunked) {
         stop(h, hf, HTTP_ERR_TRANSFER_ENCODING); /* RFC 9112 6.3: the length is unknown */
         return;
@@ -389,7 +392,9 @@ static void chunk_size(struct http *h, struct half *hf, const char *p, size_t n)
     size_t i = 0;
     for (; i < n && i < 16; i++) {
         char c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+        int d = c >= '0' && c <= '9'                     ? c - '0'
+                : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                         : -1;
         if (d < 0) break;
         v = v << 4 | (uint64_t)d;
     }
@@ -418,7 +423,7 @@ static void line(struct http *h, struct http_conn *c, struct e2_stream *s, int d
             return;
         }
         if (dir == 0)
-            request_headers_end(h, c);
+            request_headers_end(h, c, s);
         else
             response_headers_end(h, c, s);
         return;
@@ -526,6 +531,7 @@ void http_on_event(void *ctx, struct e2_stream *s, void *user, int dir, enum e2_
     struct http_conn_ref *ref = user;
     if (ev == E2_TCP_OPEN) {
         ref->c = calloc(1, sizeof(*ref->c));
+        if (ref->c) ref->c->user = ref;
         if (ref->c && arg) {
             h->st.midstream++; /* no telling where messages start */
             ref->c->h[0].state = ref->c->h[1].state = ST_OFF;
@@ -571,14 +577,13 @@ json_t *http_stats_json(const struct http *h)
         json_object_set_new(errors, http_error_name(e), json_integer((json_int_t)st->errors[e]));
     return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
                      "s:I, s:I, s:I, s:I, s:I}",
-                     "requests", (json_int_t)st->requests, "responses",
-                     (json_int_t)st->responses, "interim", (json_int_t)st->interim, "methods",
-                     methods, "status", status, "errors", errors, "pipelined",
-                     (json_int_t)st->pipelined, "unanswered", (json_int_t)st->unanswered,
-                     "unsolicited", (json_int_t)st->unsolicited, "chunked",
-                     (json_int_t)st->chunked, "te_and_cl", (json_int_t)st->te_and_cl, "obs_fold",
-                     (json_int_t)st->obs_fold, "tunnels", (json_int_t)st->tunnels, "midstream",
-                     (json_int_t)st->midstream, "logged", (json_int_t)st->logged,
+                     "requests", (json_int_t)st->requests, "responses", (json_int_t)st->responses,
+                     "interim", (json_int_t)st->interim, "methods", methods, "status", status,
+                     "errors", errors, "pipelined", (json_int_t)st->pipelined, "unanswered",
+                     (json_int_t)st->unanswered, "unsolicited", (json_int_t)st->unsolicited,
+                     "chunked", (json_int_t)st->chunked, "te_and_cl", (json_int_t)st->te_and_cl,
+                     "obs_fold", (json_int_t)st->obs_fold, "tunnels", (json_int_t)st->tunnels,
+                     "midstream", (json_int_t)st->midstream, "logged", (json_int_t)st->logged,
                      "client_body_bytes", (json_int_t)st->body_bytes[0], "server_body_bytes",
                      (json_int_t)st->body_bytes[1], "client_bytes", (json_int_t)st->bytes[0],
                      "server_bytes", (json_int_t)st->bytes[1]);

@@ -77,16 +77,26 @@ struct http_stats {
     uint64_t methods[HTTP_METHODS];
     uint64_t status[6]; /**< [1..5]: 1xx..5xx; [0]: other codes */
     uint64_t errors[HTTP_ERRORS];
-    uint64_t pipelined;  /**< requests that came while others waited for responses */
-    uint64_t unanswered; /**< requests without a response when the connection ended */
+    uint64_t pipelined;   /**< requests that came while others waited for responses */
+    uint64_t unanswered;  /**< requests without a response when the connection ended */
     uint64_t unsolicited; /**< responses without a request */
     uint64_t chunked, te_and_cl, obs_fold, tunnels, midstream, logged;
     uint64_t body_bytes[2]; /**< message body bytes per direction, framing excluded */
     uint64_t bytes[2];      /**< stream bytes seen per direction */
 };
 
+/**
+ * A request's header block ended: its method, Host (as sent, "" when none)
+ * and target, on connection @s whose e2_streams user state is @user (an NF
+ * that keeps more per connection puts struct http_conn_ref first in it).
+ */
+typedef void (*http_request_fn)(void *ctx, struct e2_stream *s, void *user, const char *method,
+                                const char *host, const char *target);
+
 struct http {
-    FILE *log; /**< JSON lines, or NULL */
+    FILE *log;                  /**< JSON lines, or NULL */
+    http_request_fn on_request; /**< optional, with request_ctx */
+    void *request_ctx;
     struct http_stats st;
 };
 
