@@ -26,36 +26,8 @@
 # core use it all.)
 #
 # Usage: bench/bytestream/bytestream.sh [--quick] [BUILD_DIR]   (root, hugepages)
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-quick=0
-if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
-build=${1:-$top/build}
-E2D=$build/e2d/e2d E2CTL=$build/e2ctl/e2ctl NFS=$build/nfs
 CONNS=${CONNS:-1000} RUNS=${RUNS:-3} ENGINE=${ENGINE:-hyperscan}
-[ "$quick" -eq 1 ] && CONNS=100 RUNS=1
-cpus=($(python3 -c "import os; print(' '.join(map(str, sorted(os.sched_getaffinity(0)))))"))
-CPU_E2D=${cpus[0]} CPU_NF=${cpus[-1]}
-dir=$(mktemp -d) tag=$$
-cleanup() {
-  for s in "$dir"/*.sock; do [ -S "$s" ] && "$E2CTL" dp -s "$s" quit >/dev/null 2>&1; done
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-die() {
-  echo "bytestream.sh: $*" >&2
-  for c in "$dir"/*.ctl; do [ -S "$c" ] && { echo "== $c" >&2; timeout 5 "$E2CTL" nf -s "$c" stats >&2; }; done
-  tail -5 "$dir"/*.err >&2 2>/dev/null || true
-  exit 1
-}
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-nfstat() { "$E2CTL" nf -s "$dir/$1.ctl" stats | json "$2"; }
-
-python3 "$here/gen_http.py" "$dir/web.pcap" --conns $CONNS >"$dir/gen.txt"
-PKTS=$(awk '{print $1}' "$dir/gen.txt")
+source "$(dirname "$0")/chain.sh"
 RING=1024
 python3 - "$dir/patterns.sig" <<'PY'
 # 500 patterns: the trace's signatures, and words and phrases that are rarer
@@ -69,19 +41,8 @@ with open(sys.argv[1], "w") as f:
         word = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randrange(5, 12)))
         f.write("p%d %s\n" % (i, word))
 PY
-hz=$(awk '/^cpu MHz/ {print $4 * 1e6; exit}' /proc/cpuinfo)
 echo "trace: $(cat "$dir/gen.txt"), $CONNS connections; SIG on $ENGINE; NFs on CPU $CPU_NF, e2d and the replay on CPU $CPU_E2D; $(awk -v h="$hz" 'BEGIN {printf "%.2f", h / 1e9}') GHz"
 
-declare -A pid
-start_nf() { # NAME BINARY ARGS... (ON_CPU: where; default the NFs' CPU)
-  local name=$1 bin=$2 i cpu=${ON_CPU:-$CPU_NF}
-  shift 2
-  taskset -c "$cpu" "$bin" -n "$name" -s "$sock" --cpu "$cpu" --poll --ctl "$dir/$name.ctl" "$@" \
-    >"$dir/$name.out" 2>"$dir/$name.err" &
-  pid[$name]=$!
-  for ((i = 0; i < 300; i++)); do "$E2CTL" nf -s "$dir/$name.ctl" stats >/dev/null 2>&1 && return; sleep 0.1; done
-  die "$name did not start"
-}
 # Until NF took WANT units (60 s); then its busy CPU (ns, from its stats).
 done_nf() { # NF WANT
   local i st
@@ -124,12 +85,12 @@ run() {
     >"$dir/e2d-$mode.log" 2>&1 &
   local i
   for ((i = 0; i < 300; i++)); do "$E2CTL" dp -s "$sock" status >/dev/null 2>&1 && break; sleep 0.1; done
-  [ "$first" = tcp ] && start_nf tcp "$NFS/tcp/e2nf-tcp"
-  start_nf sig "$NFS/sig/e2nf-sig" --mode "$mode" --engine "$ENGINE" -c "$dir/patterns.sig"
-  start_nf http "$NFS/http/e2nf-http" --mode "$mode"
-  start_nf re "$NFS/re/e2nf-re" --mode "$mode"
+  [ "$first" = tcp ] && start_nf tcp "$NFS/tcp/e2nf-tcp" --poll
+  start_nf sig "$NFS/sig/e2nf-sig" --poll --mode "$mode" --engine "$ENGINE" -c "$dir/patterns.sig"
+  start_nf http "$NFS/http/e2nf-http" --poll --mode "$mode"
+  start_nf re "$NFS/re/e2nf-re" --poll --mode "$mode"
   declare -A busy
-  ON_CPU=$CPU_E2D start_nf replay "$build/bench/bytestream/bench-replay" -c "$dir/web.pcap"
+  ON_CPU=$CPU_E2D start_nf replay "$build/bench/bytestream/bench-replay" --poll -c "$dir/web.pcap"
   done_nf "$first" "$PKTS"
   local units=$PKTS
   [ "$mode" = bytestream ] && units=$(nfstat tcp "sum(d['nf']['messages'].values())")
@@ -157,7 +118,6 @@ run() {
   wait 2>/dev/null || true
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 declare -A busy_med
 lib_all=() bs_all=() ratios=()
 for ((r = 1; r <= RUNS; r++)); do # the modes alternate: a busy machine weighs on both alike

@@ -26,58 +26,20 @@
 # of the load (goal: >= 41% less).
 #
 # Usage: bench/urltag/urltag.sh [--quick] [BUILD_DIR]   (root, hugepages)
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-quick=0
-if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
-build=${1:-$top/build}
-E2D=$build/e2d/e2d E2CTL=$build/e2ctl/e2ctl NFS=$build/nfs
 CONNS=${CONNS:-600} RUNS=${RUNS:-3}
-[ "$quick" -eq 1 ] && CONNS=100 RUNS=1
-cpus=($(python3 -c "import os; print(' '.join(map(str, sorted(os.sched_getaffinity(0)))))"))
-CPU_E2D=${cpus[0]} CPU_NF=${cpus[-1]}
-dir=$(mktemp -d) tag=$$
-cleanup() {
-  for s in "$dir"/*.sock; do [ -S "$s" ] && "$E2CTL" dp -s "$s" quit >/dev/null 2>&1; done
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-die() {
-  echo "urltag.sh: $*" >&2
-  for c in "$dir"/*.ctl; do [ -S "$c" ] && { echo "== $c" >&2; timeout 5 "$E2CTL" nf -s "$c" stats >&2; }; done
-  tail -5 "$dir"/*.err >&2 2>/dev/null || true
-  exit 1
-}
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-nfstat() { "$E2CTL" nf -s "$dir/$1.ctl" stats | json "$2"; }
+source "$(dirname "$0")/../bytestream/chain.sh"
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%d", s}'; }
 e2d_busy() { "$E2CTL" dp -s "$sock" --json status | json "sum(w['busy_cycles'] for w in d['workers'])"; }
 counted() { "$E2CTL" dp -s "$sock" --json cmd "$1" get | json "d['packets']"; }
 
-python3 "$top/bench/bytestream/gen_http.py" "$dir/web.pcap" --conns "$CONNS" >"$dir/gen.txt"
-PKTS=$(awk '{print $1}' "$dir/gen.txt")
 RING=1
 while [ $RING -le "$PKTS" ]; do RING=$((RING * 2)); done
 cat >"$dir/urls" <<'EOF'
 # half the web sites of the trace are served by the CDN
 cdn www.example1.com/ www.example2.com/ www.example3.com/ www.example4.com/
 EOF
-hz=$(awk '/^cpu MHz/ {print $4 * 1e6; exit}' /proc/cpuinfo)
 echo "trace: $(cat "$dir/gen.txt"), $CONNS connections; NFs on CPU $CPU_NF, e2d on CPU $CPU_E2D"
 
-declare -A pid
-start_nf() { # NAME BINARY ARGS...
-  local name=$1 bin=$2 i
-  shift 2
-  taskset -c "$CPU_NF" "$bin" -n "$name" -s "$sock" --cpu "$CPU_NF" --ctl "$dir/$name.ctl" "$@" \
-    >"$dir/$name.out" 2>"$dir/$name.err" &
-  pid[$name]=$!
-  for ((i = 0; i < 300; i++)); do "$E2CTL" nf -s "$dir/$name.ctl" stats >/dev/null 2>&1 && return; sleep 0.1; done
-  die "$name did not start"
-}
 # Until NF took WANT packets on port "in" (60 s); then its CPU time.
 done_nf() { # NF WANT
   local i got=0
@@ -160,7 +122,6 @@ run() {
   wait 2>/dev/null || true
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 tags=() cls=() nf_tags=() nf_cls=() ratios=()
 for ((r = 1; r <= RUNS; r++)); do # the chains alternate: a busy machine weighs on both alike
   for chain in tags classifier; do

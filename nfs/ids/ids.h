@@ -79,9 +79,11 @@ struct ids_rule {
  * In values \; \\ and \" stand for ; \ and "; inside quotes ';' needs no
  * escape. A line's quotes must pair up (e2_conf reads it): write a lone
  * quote in a content as |22|. '#' starts a comment. Errors name FILE:LINE.
+ * @text NULL: read the file @name.
  */
 int ids_rules_parse(const char *text, const char *name, enum sig_engine engine,
                     struct sig_rules **out, struct e2_err *err);
+/** The file at @path (ids_rules_parse with @text NULL reads it too). */
 int ids_rules_load(const char *path, enum sig_engine engine, struct sig_rules **out,
                    struct e2_err *err);
 

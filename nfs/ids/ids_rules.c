@@ -250,42 +250,20 @@ static int add_line(void *ctx, const struct e2_conf_line *l, struct e2_err *err)
     return 0;
 }
 
-static struct sig_rules *new_set(enum sig_engine engine, struct e2_err *err)
+int ids_rules_parse(const char *text, const char *name, enum sig_engine engine,
+                    struct sig_rules **out, struct e2_err *err)
 {
     struct ruleset *rs = calloc(1, sizeof(*rs));
     struct sig_rules *set = rs ? sig_rules_new(engine, rs, ruleset_free) : NULL;
     if (!set) {
         free(rs);
-        e2_err_set(err, ENOMEM, "out of memory");
+        return e2_err_set(err, ENOMEM, "out of memory");
     }
-    return set;
-}
-
-/* The rules are read (@rc): compile them, or free them on an error. */
-static int finish(struct sig_rules *set, int rc, const char *name, struct sig_rules **out,
-                  struct e2_err *err)
-{
-    if (!rc) rc = sig_rules_compile(set, name, err);
-    if (rc) {
-        sig_rules_free(set);
-        return rc;
-    }
-    *out = set;
-    return 0;
-}
-
-int ids_rules_parse(const char *text, const char *name, enum sig_engine engine,
-                    struct sig_rules **out, struct e2_err *err)
-{
-    struct sig_rules *set = new_set(engine, err);
-    if (!set) return err->code;
-    return finish(set, e2_conf_read_text(text, name, add_line, set, err), name, out, err);
+    return sig_rules_read(set, text, name, add_line, out, err);
 }
 
 int ids_rules_load(const char *path, enum sig_engine engine, struct sig_rules **out,
                    struct e2_err *err)
 {
-    struct sig_rules *set = new_set(engine, err);
-    if (!set) return err->code;
-    return finish(set, e2_conf_read_file(path, add_line, set, err), path, out, err);
+    return ids_rules_parse(NULL, path, engine, out, err);
 }

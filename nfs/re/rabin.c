@@ -41,8 +41,7 @@ void rabin_init(struct rabin *r)
     int xshift = degree(RABIN_POLY);
     r->shift = (unsigned)(xshift - 8);
     uint64_t t1 = polymod(0, 1ull << xshift, RABIN_POLY);
-    for (uint64_t j = 0; j < 256; j++)
-        r->T[j] = rabin_mulmod(j, t1, RABIN_POLY) | (j << xshift);
+    for (uint64_t j = 0; j < 256; j++) r->T[j] = rabin_mulmod(j, t1, RABIN_POLY) | (j << xshift);
     uint64_t sizeshift = 1;
     for (int i = 1; i < RABIN_WINDOW; i++) sizeshift = rabin_append(r, sizeshift, 0);
     for (uint64_t i = 0; i < 256; i++) r->U[i] = rabin_mulmod(i, sizeshift, RABIN_POLY);

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WAYS       4
-#define FNV_BASIS  0xcbf29ce484222325ull
-#define FNV_PRIME  0x100000001b3ull
-#define BREAKMARK  0x78
+#define WAYS      4
+#define FNV_BASIS 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+#define BREAKMARK 0x78
 
 struct re_slot {
-    uint64_t key; /* 0: empty */
+    uint64_t key;  /* 0: empty */
     uint64_t used; /* when last hit or inserted */
 };
 
@@ -144,10 +144,9 @@ json_t *re_stats_json(const struct re *r)
                      "client_bytes", (json_int_t)st->bytes[0], "server_bytes",
                      (json_int_t)st->bytes[1], "chunks", (json_int_t)st->chunks, "chunk_bytes",
                      (json_int_t)st->chunk_bytes, "hits", (json_int_t)st->hits, "hit_bytes",
-                     (json_int_t)st->hit_bytes, "saved_bytes", (json_int_t)st->saved,
-                     "saved_ratio", bytes ? (double)st->saved / (double)bytes : 0.0,
-                     "dropped_partial", (json_int_t)st->dropped_partial, "cache_entries",
-                     (json_int_t)r->cache_entries, "inserted", (json_int_t)st->inserted,
-                     "replaced", (json_int_t)st->replaced, "chunk_avg",
-                     (json_int_t)(r->mask + 1));
+                     (json_int_t)st->hit_bytes, "saved_bytes", (json_int_t)st->saved, "saved_ratio",
+                     bytes ? (double)st->saved / (double)bytes : 0.0, "dropped_partial",
+                     (json_int_t)st->dropped_partial, "cache_entries", (json_int_t)r->cache_entries,
+                     "inserted", (json_int_t)st->inserted, "replaced", (json_int_t)st->replaced,
+                     "chunk_avg", (json_int_t)(r->mask + 1));
 }

@@ -40,7 +40,7 @@ struct re_opts {
 };
 
 struct re_stats {
-    uint64_t bytes[2];   /**< stream bytes per direction */
+    uint64_t bytes[2]; /**< stream bytes per direction */
     uint64_t chunks, chunk_bytes, hits, hit_bytes;
     uint64_t saved; /**< hit bytes minus a reference each */
     uint64_t inserted, replaced, dropped_partial;

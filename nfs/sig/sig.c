@@ -230,12 +230,10 @@ int sig_rules_compile(struct sig_rules *r, const char *file, struct e2_err *err)
     return rc;
 }
 
-int sig_rules_parse(const char *text, const char *name, enum sig_engine engine,
-                    struct sig_rules **out, struct e2_err *err)
+int sig_rules_read(struct sig_rules *r, const char *text, const char *name, e2_conf_line_fn fn,
+                   struct sig_rules **out, struct e2_err *err)
 {
-    struct sig_rules *r = sig_rules_new(engine, NULL, NULL);
-    if (!r) return e2_err_set(err, ENOMEM, "out of memory");
-    int rc = e2_conf_read_text(text, name, add_line, r, err);
+    int rc = text ? e2_conf_read_text(text, name, fn, r, err) : e2_conf_read_file(name, fn, r, err);
     if (!rc) rc = sig_rules_compile(r, name, err);
     if (rc) {
         sig_rules_free(r);
@@ -245,19 +243,18 @@ int sig_rules_parse(const char *text, const char *name, enum sig_engine engine,
     return 0;
 }
 
+int sig_rules_parse(const char *text, const char *name, enum sig_engine engine,
+                    struct sig_rules **out, struct e2_err *err)
+{
+    struct sig_rules *r = sig_rules_new(engine, NULL, NULL);
+    if (!r) return e2_err_set(err, ENOMEM, "out of memory");
+    return sig_rules_read(r, text, name, add_line, out, err);
+}
+
 int sig_rules_load(const char *path, enum sig_engine engine, struct sig_rules **out,
                    struct e2_err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return e2_err_set(err, errno, "cannot read %s: %s", path, strerror(errno));
-    char *text = NULL;
-    size_t cap = 0;
-    ssize_t n = getdelim(&text, &cap, '\0', f);
-    fclose(f);
-    int rc = n < 0 ? e2_err_set(err, EIO, "cannot read %s", path)
-                   : sig_rules_parse(text, path, engine, out, err);
-    free(text);
-    return rc;
+    return sig_rules_parse(NULL, path, engine, out, err);
 }
 
 unsigned sig_rules_count(const struct sig_rules *r)

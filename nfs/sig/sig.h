@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "e2_ac.h"
+#include "e2_conf.h"
 #include "e2_err.h"
 #include "e2_streams.h"
 
@@ -54,10 +55,11 @@ struct sig_rules;
  *            blanks between hex bytes allowed; quote it when it has blanks
  *            or '#' ("GET /|2e 2e|/"); a quote itself is |22|, a pipe |7c|;
  *   nocase   match ASCII letters in either case.
- * '#' starts a comment. Errors name FILE:LINE.
+ * '#' starts a comment. Errors name FILE:LINE. @text NULL: read the file @name.
  */
 int sig_rules_parse(const char *text, const char *name, enum sig_engine engine,
                     struct sig_rules **out, struct e2_err *err);
+/** The file at @path (sig_rules_parse with @text NULL reads it too). */
 int sig_rules_load(const char *path, enum sig_engine engine, struct sig_rules **out,
                    struct e2_err *err);
 void sig_rules_free(struct sig_rules *r); /**< only a set never installed */
@@ -73,6 +75,13 @@ int sig_rules_add(struct sig_rules *r, const char *name, const uint8_t *content,
                   bool nocase, unsigned line, struct e2_err *err);
 /** Names unique, compiled for the engine; errors begin with @file. */
 int sig_rules_compile(struct sig_rules *r, const char *file, struct e2_err *err);
+/**
+ * Read @text (named @name in errors), or the file @name when @text is NULL,
+ * line by line with @fn (its ctx is @r, which it fills with sig_rules_add),
+ * then compile: *@out = @r, or @r is freed and the error returned.
+ */
+int sig_rules_read(struct sig_rules *r, const char *text, const char *name, e2_conf_line_fn fn,
+                   struct sig_rules **out, struct e2_err *err);
 void *sig_rules_aux(const struct sig_rules *r);
 
 unsigned sig_rules_count(const struct sig_rules *r);

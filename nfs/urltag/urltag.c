@@ -104,9 +104,13 @@ static int longest_first(const void *a, const void *b)
     return (x->len < y->len) - (x->len > y->len);
 }
 
-static int finish(struct urltag_table *t, int rc, const char *name, struct urltag_table **out,
-                  struct e2_err *err)
+int urltag_table_parse(const char *text, const char *name, struct urltag_table **out,
+                       struct e2_err *err)
 {
+    struct urltag_table *t = calloc(1, sizeof(*t));
+    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
+    int rc = text ? e2_conf_read_text(text, name, add_line, t, err)
+                  : e2_conf_read_file(name, add_line, t, err);
     if (!rc && !t->n) rc = e2_err_set(err, EINVAL, "%s: no prefixes", name);
     if (rc) {
         urltag_table_free(t);
@@ -117,19 +121,9 @@ static int finish(struct urltag_table *t, int rc, const char *name, struct urlta
     return 0;
 }
 
-int urltag_table_parse(const char *text, const char *name, struct urltag_table **out,
-                       struct e2_err *err)
-{
-    struct urltag_table *t = calloc(1, sizeof(*t));
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    return finish(t, e2_conf_read_text(text, name, add_line, t, err), name, out, err);
-}
-
 int urltag_table_load(const char *path, struct urltag_table **out, struct e2_err *err)
 {
-    struct urltag_table *t = calloc(1, sizeof(*t));
-    if (!t) return e2_err_set(err, ENOMEM, "out of memory");
-    return finish(t, e2_conf_read_file(path, add_line, t, err), path, out, err);
+    return urltag_table_parse(NULL, path, out, err);
 }
 
 void urltag_table_free(struct urltag_table *t)

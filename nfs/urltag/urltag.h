@@ -39,6 +39,7 @@ struct urltag_table;
  * CLASS: letters, digits, _ and - (not "other"), numbered 1, 2, ... in the
  * order they first appear; PREFIX: HOST[/PATH...] (the host matched without
  * case), unique in the table. '#' starts a comment. Errors name FILE:LINE.
+ * @text NULL: read the file @name.
  */
 int urltag_table_parse(const char *text, const char *name, struct urltag_table **out,
                        struct e2_err *err);

@@ -26,10 +26,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n > size - 1) n = size - 1;
         unsigned conn = ctl & 3;
         int dir = ctl >> 2 & 1;
-        struct e2_stream_msg m = {.kind = E2_STREAM_DATA, .dir = dir, .conn = conn + 1,
-                                  .arg = off[conn][dir], .data = data + 1, .len = (uint32_t)n,
-                                  .client_ip = 1, .server_ip = 2,
-                                  .client_port = (uint16_t)(1000 + conn), .server_port = 80};
+        struct e2_stream_msg m = {.kind = E2_STREAM_DATA,
+                                  .dir = dir,
+                                  .conn = conn + 1,
+                                  .arg = off[conn][dir],
+                                  .data = data + 1,
+                                  .len = (uint32_t)n,
+                                  .client_ip = 1,
+                                  .server_ip = 2,
+                                  .client_port = (uint16_t)(1000 + conn),
+                                  .server_port = 80};
         if (ctl >> 6 == 3 && n) { /* an event instead, its kind from the next byte */
             m.kind = data[1] % 5;
             m.arg = data[1] >> 3;

@@ -77,9 +77,9 @@ static void say(struct rig *g, int dir, const char *text, size_t piece)
     }
 }
 
-#define LOGLINE(m, h, p, s, b)                                                                    \
-    "{\"client\":\"10.0.0.1:33000\",\"server\":\"10.0.0.2:80\",\"method\":\"" m                    \
-    "\",\"host\":\"" h "\",\"path\":\"" p "\",\"status\":" #s ",\"bytes\":" #b "}\n"
+#define LOGLINE(m, h, p, s, b)                                                                     \
+    "{\"client\":\"10.0.0.1:33000\",\"server\":\"10.0.0.2:80\",\"method\":\"" m "\",\"host\":\"" h \
+    "\",\"path\":\"" p "\",\"status\":" #s ",\"bytes\":" #b "}\n"
 
 static const char pipelined_requests[] = "GET /one HTTP/1.1\r\nHost: example.com\r\n\r\n"
                                          "HEAD /two HTTP/1.1\r\nHost: example.com\r\n\r\n"
@@ -97,9 +97,9 @@ static const char pipelined_responses[] = "HTTP/1.1 200 OK\r\nContent-Length: 10
                                           "0\r\n\r\n"
                                           "HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n";
 
-static const char pipelined_log[] = LOGLINE("GET", "example.com", "/one", 200, 10)
-    LOGLINE("HEAD", "example.com", "/two", 200, 0) LOGLINE("POST", "example.com", "/three", 201, 14)
-        LOGLINE("PUT", "x", "/four", 304, 0);
+static const char pipelined_log[] =
+    LOGLINE("GET", "example.com", "/one", 200, 10) LOGLINE("HEAD", "example.com", "/two", 200, 0)
+        LOGLINE("POST", "example.com", "/three", 201, 14) LOGLINE("PUT", "x", "/four", 304, 0);
 
 static void pipelined_exchange_cut_anywhere(void **state)
 {
@@ -138,7 +138,8 @@ static void bodies_until_close_and_unanswered_requests(void **state)
     msg(&g, E2_TCP_CLOSE, 1, 0, NULL, 0);
     assert_int_equal(g.h.st.body_bytes[1], 25);
     assert_int_equal(g.h.st.logged, 1);
-    assert_string_equal(rig_down(&g), LOGLINE("GET", "", "/a", 200, 25) LOGLINE("GET", "", "/b", 0, 0));
+    assert_string_equal(rig_down(&g),
+                        LOGLINE("GET", "", "/a", 200, 25) LOGLINE("GET", "", "/b", 0, 0));
     assert_int_equal(g.h.st.unanswered, 1);
     free(g.log);
 }
@@ -174,7 +175,8 @@ static void errors_stop_one_direction(void **state)
         assert_int_equal(g.h.st.errors[cases[i].e], 1);
         /* the direction stopped: a good message after it is not read */
         unsigned long long before = g.h.st.requests + g.h.st.responses;
-        say(&g, cases[i].dir, cases[i].dir ? "HTTP/1.1 200 OK\r\n\r\n" : "GET / HTTP/1.1\r\n\r\n", 0);
+        say(&g, cases[i].dir, cases[i].dir ? "HTTP/1.1 200 OK\r\n\r\n" : "GET / HTTP/1.1\r\n\r\n",
+            0);
         assert_int_equal(g.h.st.requests + g.h.st.responses, before);
         rig_down(&g);
         free(g.log);

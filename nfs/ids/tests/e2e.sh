@@ -27,16 +27,7 @@ require_root_hugepages
 id=$(($$ % 100000)) dir=$(mktemp -d)
 nsc=idsc$id nss=idss$id vc=ivc$id vs=ivs$id sock=$dir/e2d.sock
 CLIENT=10.78.0.1 SERVER=10.78.0.2
-cleanup() {
-  "$E2CTL" dp -s "$sock" quit >/dev/null 2>&1 || true
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  ip link del "$vc" 2>/dev/null || true
-  ip link del "$vs" 2>/dev/null || true
-  ip netns del "$nsc" 2>/dev/null || true
-  ip netns del "$nss" 2>/dev/null || true
-  rm -rf "$dir"
-}
+cleanup() { two_hosts_end "$nsc" "$vc" "$nss" "$vs"; }
 trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
@@ -44,7 +35,6 @@ fail() {
   cat "$dir"/*.err "$dir"/*.log >&2 2>/dev/null || true
   exit 1
 }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 in_ns() { ip netns exec "$1" "${@:2}"; }
 nfstat() { "$E2CTL" nf -s "$dir/$1.ctl" stats | json "$2"; }
 count() { "$E2CTL" dp -s "$sock" --json cmd "$1" get | json "d['packets']"; }
@@ -69,21 +59,7 @@ wait_ge() {
   fail "waited $3 s for '$1' to reach $2; it is $(eval "$1")"
 }
 
-host() { # NS PEER ADDR
-  ip netns add "$1"
-  ip link add "$2" type veth peer name eth0 netns "$1"
-  sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
-  ip link set "$2" up
-  in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  in_ns "$1" ethtool -K eth0 tx off tso off gso off >/dev/null 2>&1 || true
-  in_ns "$1" ip link set lo up
-  in_ns "$1" ip addr add "$3/24" dev eth0
-  in_ns "$1" ip link set eth0 up
-}
-host "$nsc" "$vc" $CLIENT
-host "$nss" "$vs" $SERVER
-in_ns "$nsc" ip neigh add $SERVER lladdr "$(in_ns "$nss" cat /sys/class/net/eth0/address)" dev eth0 nud permanent
-in_ns "$nss" ip neigh add $CLIENT lladdr "$(in_ns "$nsc" cat /sys/class/net/eth0/address)" dev eth0 nud permanent
+two_hosts "$nsc" "$vc" $CLIENT "$nss" "$vs" $SERVER
 
 cat >"$dir/ids.rules" <<'EOF'
 # split across segments by the client; nocase

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
+
 #include "ids.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,11 +38,8 @@ static void run(struct sig_rules *r, const char *text, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 4096) return 0;
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size, 4096);
     if (!text) return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     for (int e = SIG_AC; e <= SIG_HYPERSCAN; e++) {
         struct sig_rules *r = NULL;
         struct e2_err err = {0};

@@ -153,18 +153,10 @@ static uint8_t frame[1600];
 static enum ids_verdict seg(struct rig *g, int from_server, uint32_t seq, uint8_t flags,
                             const char *data)
 {
-    struct frame_spec s = {.proto = 6,
-                           .src = from_server ? SERVER : CLIENT,
-                           .dst = from_server ? CLIENT : SERVER,
-                           .sport = from_server ? 80 : 4000,
-                           .dport = from_server ? 4000 : 80,
-                           .tcp_flags = flags,
-                           .seq = seq,
-                           .data = (const uint8_t *)data,
-                           .payload = (uint16_t)(data ? strlen(data) : 0)};
-    uint32_t n = frame_build(frame, &s);
     struct e2_pkt p;
-    assert_int_equal(e2_pkt_parse(frame, n, &p), E2_PKT_OK);
+    assert_int_equal(
+        frame_tcp_segment(frame, &p, CLIENT, 4000, SERVER, 80, from_server, seq, flags, data),
+        E2_PKT_OK);
     return ids_packet(&g->ids, &p, e2_streams_packet(g->t, &p, 1));
 }
 

@@ -29,7 +29,8 @@ static void sliding_equals_fresh(void **state)
         win[i % RABIN_WINDOW] = data[i];
         if (i + 1 < RABIN_WINDOW) continue;
         uint64_t fresh = 0;
-        for (unsigned k = i + 1 - RABIN_WINDOW; k <= i; k++) fresh = rabin_append(&rb, fresh, data[k]);
+        for (unsigned k = i + 1 - RABIN_WINDOW; k <= i; k++)
+            fresh = rabin_append(&rb, fresh, data[k]);
         assert_int_equal(fp, fresh);
     }
     /* multiplication modulo the polynomial: by one, commutative, below degree 63 */
@@ -69,9 +70,15 @@ static void send_bytes(struct rig *g, uint64_t conn, int dir, const uint8_t *b, 
     while (off < n) {
         size_t k = 1 + (size_t)rand() % piece;
         if (k > n - off) k = n - off;
-        struct e2_stream_msg m = {.kind = E2_STREAM_DATA, .dir = dir, .conn = conn, .arg = off,
-                                  .data = b + off, .len = (uint32_t)k, .client_ip = 1,
-                                  .server_ip = 2, .client_port = (uint16_t)conn,
+        struct e2_stream_msg m = {.kind = E2_STREAM_DATA,
+                                  .dir = dir,
+                                  .conn = conn,
+                                  .arg = off,
+                                  .data = b + off,
+                                  .len = (uint32_t)k,
+                                  .client_ip = 1,
+                                  .server_ip = 2,
+                                  .client_port = (uint16_t)conn,
                                   .server_port = 80};
         e2_streams_message(g->t, &m, 1);
         off += k;
@@ -80,8 +87,14 @@ static void send_bytes(struct rig *g, uint64_t conn, int dir, const uint8_t *b, 
 
 static void event(struct rig *g, uint64_t conn, int kind, int dir, uint64_t arg)
 {
-    struct e2_stream_msg m = {.kind = kind, .dir = dir, .conn = conn, .arg = arg, .client_ip = 1,
-                              .server_ip = 2, .client_port = (uint16_t)conn, .server_port = 80};
+    struct e2_stream_msg m = {.kind = kind,
+                              .dir = dir,
+                              .conn = conn,
+                              .arg = arg,
+                              .client_ip = 1,
+                              .server_ip = 2,
+                              .client_port = (uint16_t)conn,
+                              .server_port = 80};
     e2_streams_message(g->t, &m, 1);
 }
 

@@ -31,17 +31,7 @@ command -v ethtool >/dev/null || { echo "SKIP: ethtool missing (scripts/deps.sh)
 id=$(($$ % 100000)) dir=$(mktemp -d)
 nsc=dpic$id nss=dpis$id vc=dvc$id vs=dvs$id
 CLIENT=10.77.0.1 SERVER=10.77.0.2 CONNS=8 REQS=6 SIZE=300000
-cleanup() {
-  for s in "$dir"/*.sock; do [ -S "$s" ] && "$E2CTL" dp -s "$s" quit >/dev/null 2>&1; done
-  kill -CONT $(jobs -p) 2>/dev/null || true
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  ip link del "$vc" 2>/dev/null || true
-  ip link del "$vs" 2>/dev/null || true
-  ip netns del "$nsc" 2>/dev/null || true
-  ip netns del "$nss" 2>/dev/null || true
-  rm -rf "$dir"
-}
+cleanup() { two_hosts_end "$nsc" "$vc" "$nss" "$vs"; }
 trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
@@ -50,28 +40,15 @@ fail() {
   cat "$dir"/*.err "$dir"/*.log >&2 2>/dev/null || true
   exit 1
 }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 in_ns() { ip netns exec "$1" "${@:2}"; }
 nfstat() { "$E2CTL" nf -s "$dir/$1.ctl" stats | json "$2"; }
 
-host() { # NS PEER ADDR: a namespace with eth0, its peer left here for e2d
-  local ns=$1 peer=$2 addr=$3
-  ip netns add "$ns"
-  ip link add "$peer" type veth peer name eth0 netns "$ns"
-  sysctl -qw "net.ipv6.conf.$peer.disable_ipv6=1"
-  ethtool -K "$peer" gro off >/dev/null 2>&1 || true
-  ip link set "$peer" up
-  in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+two_hosts "$nsc" "$vc" $CLIENT "$nss" "$vs" $SERVER
+for ns in "$nsc" "$nss"; do
   # windows under the NFs' 256 KiB of out-of-order bytes per direction: a
   # hole (a lost retransmission) is waited for, never given up as a gap
   in_ns "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 131072 196608"
-  in_ns "$ns" ethtool -K eth0 tx off tso off gso off >/dev/null
-  in_ns "$ns" ip link set lo up
-  in_ns "$ns" ip addr add "$addr/24" dev eth0
-  in_ns "$ns" ip link set eth0 up
-}
-host "$nsc" "$vc" $CLIENT
-host "$nss" "$vs" $SERVER
+done
 lossy() { # NS SELECTOR: drop 1% of the TCP data segments the host receives
   in_ns "$1" nft -f - <<NFT
 table inet lossy {
@@ -81,8 +58,6 @@ NFT
 }
 lossy "$nsc" "tcp sport 8080"
 lossy "$nss" "tcp dport 8080"
-in_ns "$nsc" ip neigh add $SERVER lladdr "$(in_ns "$nss" cat /sys/class/net/eth0/address)" dev eth0 nud permanent
-in_ns "$nss" ip neigh add $CLIENT lladdr "$(in_ns "$nsc" cat /sys/class/net/eth0/address)" dev eth0 nud permanent
 
 cat >"$dir/patterns.sig" <<'EOF'
 # the signatures webpair.py puts in bodies, and the end of every header block

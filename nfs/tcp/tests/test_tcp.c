@@ -143,10 +143,10 @@ static void streams_become_ordered_messages(void **state)
         uint64_t conn, offset;
         uint32_t len;
     } want[] = {
-        {E2BS_OPEN, 0, 1, 0, 0},    {E2BS_OPEN, 0, 2, 0, 0},     {E2BS_DATA, 0, 1, 0, 17},
-        {E2BS_DATA, 0, 2, 0, 5},    {E2BS_DATA, 1, 1, 0, 11},    {E2BS_DATA, 1, 1, 11, 4},
-        {E2BS_GAP, 0, 2, 20, 0},    {E2BS_DATA, 0, 2, 25, 3},    {E2BS_CLOSE, 0, 1, 0, 0},
-        {E2BS_CLOSE, 1, 1, 0, 0},   {E2BS_RESET, 1, 2, 0, 0},
+        {E2BS_OPEN, 0, 1, 0, 0},  {E2BS_OPEN, 0, 2, 0, 0},  {E2BS_DATA, 0, 1, 0, 17},
+        {E2BS_DATA, 0, 2, 0, 5},  {E2BS_DATA, 1, 1, 0, 11}, {E2BS_DATA, 1, 1, 11, 4},
+        {E2BS_GAP, 0, 2, 20, 0},  {E2BS_DATA, 0, 2, 25, 3}, {E2BS_CLOSE, 0, 1, 0, 0},
+        {E2BS_CLOSE, 1, 1, 0, 0}, {E2BS_RESET, 1, 2, 0, 0},
     };
     assert_int_equal(tape.n, sizeof(want) / sizeof(want[0]));
     for (unsigned i = 0; i < tape.n; i++) {
