@@ -89,7 +89,6 @@ int e2bs_out_put(struct e2bs_out *o, struct rte_mbuf *m)
 {
     if (o->count == o->capacity && e2bs_out_flush(o) == o->capacity) return -ENOBUFS;
     push(o, m);
-    e2bs_out_flush(o);
     return 0;
 }
 
@@ -115,6 +114,5 @@ int e2bs_out_data(struct e2bs_out *o, const struct e2bs_hdr *h, const uint8_t *d
         o->q[(o->head + o->count + k) % o->capacity] = m;
     }
     o->count += need;
-    e2bs_out_flush(o);
     return 0;
 }

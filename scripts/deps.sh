@@ -22,6 +22,8 @@ PACKAGES=(
   # the cluster: the rack switch (a private Open vSwitch, scripts/ovs.sh) and
   # the manager's and agents' REST APIs
   openvswitch-switch libmicrohttpd-dev libcurl4-openssl-dev
+  # DPI NFs: SIG's second matching engine (nfs/sig, nfs/ids)
+  libhyperscan-dev
 )
 
 want_huge=1

@@ -25,29 +25,8 @@
 
 #include <rte_mbuf.h>
 
+#include "e2/bytestream_hdr.h"
 #include "e2/nf.h"
-
-#define E2BS_MAGIC 0xe2b5
-
-enum e2bs_kind {
-    E2BS_DATA,    /**< len bytes at stream offset @offset */
-    E2BS_OPEN,    /**< a new connection; offset 1 when picked up mid-stream */
-    E2BS_CLOSE,   /**< this direction's FIN: all its bytes were sent */
-    E2BS_RESET,   /**< RST: the connection is over */
-    E2BS_GAP,     /**< offset: bytes of this direction that will never come */
-    E2BS_ANOMALY, /**< offset: the anomaly (enum e2_tcp_anomaly of nfs/kit) */
-};
-
-struct e2bs_hdr {
-    uint16_t magic; /**< E2BS_MAGIC */
-    uint8_t kind;   /**< enum e2bs_kind */
-    uint8_t dir;    /**< 0: from the client (first sender), 1: from the server */
-    uint32_t len;   /**< bytes after the header */
-    uint64_t conn;  /**< the producer's connection id, unique while the connection lives */
-    uint64_t offset;
-    uint32_t client_ip, server_ip; /**< host order */
-    uint16_t client_port, server_port;
-};
 
 /** Bytes one message can carry from @pool (a longer stretch takes several). */
 uint32_t e2bs_data_max(struct rte_mempool *pool);
@@ -66,13 +45,20 @@ struct e2bs_out;
 struct e2bs_out *e2bs_out_create(struct e2nf *nf, unsigned port, unsigned capacity);
 void e2bs_out_free(struct e2bs_out *o); /**< frees (drops, counted) what still waits */
 
-/** Queue @m behind what waits and send what the ring takes. -ENOBUFS (m not taken) when full. */
+/*
+ * Sending is batched: put and data queue, and the ring gets the queue at the
+ * next e2bs_out_flush() (or when the queue is full): flush after each burst
+ * of input, and while idle until nothing waits.
+ */
+
+/** Queue @m behind what waits. -ENOBUFS (m not taken) when full even after a flush. */
 int e2bs_out_put(struct e2bs_out *o, struct rte_mbuf *m);
 
 /**
  * Queue a DATA stretch as messages of up to e2bs_data_max() bytes (h->len is
  * ignored; offsets advance). All or nothing: -ENOBUFS when the queue has no
- * room for every piece, -ENOMEM when the pool ran dry; nothing is queued then.
+ * room for every piece (after a flush), -ENOMEM when the pool ran dry;
+ * nothing is queued then.
  */
 int e2bs_out_data(struct e2bs_out *o, const struct e2bs_hdr *h, const uint8_t *data, uint32_t len);
 

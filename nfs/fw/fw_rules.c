@@ -120,21 +120,6 @@ static int parse_mask(const char *text, uint32_t *ip, uint32_t *mask, struct e2_
     return 0;
 }
 
-/* "80", "1024:65535", "1024-2000", and iptables' open ends "1024:" and ":1023". */
-static int parse_ports(const char *text, uint16_t *lo, uint16_t *hi, struct e2_err *err)
-{
-    char buf[32];
-    size_t n = strlen(text);
-    if (n == 0 || n > 11) return e2_err_set(err, EINVAL, "'%s' is not a port or port range", text);
-    if (text[0] == ':')
-        snprintf(buf, sizeof(buf), "0%s", text);
-    else if (text[n - 1] == ':')
-        snprintf(buf, sizeof(buf), "%s65535", text);
-    else
-        snprintf(buf, sizeof(buf), "%s", text);
-    return e2_conf_port_range(buf, lo, hi, err);
-}
-
 /* "NEW,ESTABLISHED" -> state bits. */
 static int parse_states(const char *text, uint8_t *states, struct e2_err *err)
 {
@@ -176,8 +161,8 @@ static int rule_option(struct rule_build *b, int opt, const char *w, const char 
     case OPT_PROTO: return e2_conf_proto(v, &r->proto, err);
     case OPT_SRC: return parse_mask(v, &r->src_ip, &r->src_mask, err);
     case OPT_DST: return parse_mask(v, &r->dst_ip, &r->dst_mask, err);
-    case OPT_SPORT: return parse_ports(v, &r->sport_lo, &r->sport_hi, err);
-    case OPT_DPORT: return parse_ports(v, &r->dport_lo, &r->dport_hi, err);
+    case OPT_SPORT: return e2_conf_port_range(v, &r->sport_lo, &r->sport_hi, err);
+    case OPT_DPORT: return e2_conf_port_range(v, &r->dport_lo, &r->dport_hi, err);
     case OPT_MATCH: return parse_module(b, v, err);
     case OPT_STATE:
     case OPT_CTSTATE: {

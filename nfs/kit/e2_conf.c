@@ -41,14 +41,18 @@ static int split_words(char *buf, struct e2_conf_line *l, struct e2_err *err)
 int e2_conf_read_text(const char *text, const char *name, e2_conf_line_fn fn, void *ctx,
                       struct e2_err *err)
 {
-    char *copy = strdup(text);
+    size_t size = strlen(text) + 1;
+    char *copy = malloc(2 * size); /* the lines split into words, then as written */
     if (!copy) return e2_err_set(err, ENOMEM, "out of memory");
+    memcpy(copy, text, size);
+    for (char *c = memcpy(copy + size, text, size); (c = strchr(c, '\n'));) *c++ = '\0';
     struct e2_conf_line l = {.file = name};
     int rc = 0;
     for (char *line = copy; line && !rc;) {
         char *nl = strchr(line, '\n');
         if (nl) *nl = '\0';
         l.line++;
+        l.text = line + size;
         rc = split_words(line, &l, err);
         if (!rc && l.argc > 0) {
             struct e2_err inner = {0};
@@ -101,6 +105,12 @@ int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err)
     return 0;
 }
 
+const char *e2_conf_ipv4_text(uint32_t ip, char out[16])
+{
+    snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+    return out;
+}
+
 int e2_conf_prefix(const char *text, uint32_t *ip, uint8_t *len, struct e2_err *err)
 {
     if (!strcasecmp(text, "any")) {
@@ -135,15 +145,16 @@ int e2_conf_port_range(const char *text, uint16_t *lo, uint16_t *hi, struct e2_e
     }
     char a[16];
     const char *dash = strchr(text, '-');
-    if (!dash) dash = strchr(text, ':'); /* iptables writes ranges as 1000:2000 */
+    if (!dash) dash = strchr(text, ':'); /* iptables and Snort write ranges as 1000:2000 */
     size_t n = dash ? (size_t)(dash - text) : strlen(text);
-    if (n >= sizeof(a)) return e2_err_set(err, EINVAL, "'%s' is not a port or port range", text);
+    if (n >= sizeof(a) || (dash && n == 0 && !dash[1]))
+        return e2_err_set(err, EINVAL, "'%s' is not a port or port range", text);
     memcpy(a, text, n);
     a[n] = '\0';
-    uint64_t l, h;
-    if (e2_conf_uint(a, "port", 0, 65535, &l, err)) return -EINVAL;
-    h = l;
-    if (dash && e2_conf_uint(dash + 1, "port", 0, 65535, &h, err)) return -EINVAL;
+    uint64_t l = 0, h;
+    if (n && e2_conf_uint(a, "port", 0, 65535, &l, err)) return -EINVAL; /* ":1023": from 0 */
+    h = dash ? 65535 : l;                                                /* "1024:": to 65535 */
+    if (dash && dash[1] && e2_conf_uint(dash + 1, "port", 0, 65535, &h, err)) return -EINVAL;
     if (h < l) return e2_err_set(err, EINVAL, "port range '%s' ends before it starts", text);
     *lo = (uint16_t)l;
     *hi = (uint16_t)h;

@@ -24,6 +24,7 @@
 struct e2_conf_line {
     const char *file;
     unsigned line;
+    const char *text; /**< the line as written (no newline): for syntaxes words cannot carry */
     int argc;
     char *argv[E2_CONF_WORDS_MAX];
 };
@@ -54,10 +55,14 @@ int e2_conf_read_all(const char *opts, const char *path, e2_conf_line_fn fn, voi
 /** "10.1.2.3" -> host-order address. */
 int e2_conf_ipv4(const char *text, uint32_t *ip, struct e2_err *err);
 
+/** The other way: host-order @ip written into @out (16 bytes); returns @out. */
+const char *e2_conf_ipv4_text(uint32_t ip, char out[16]);
+
 /** "10.0.0.0/8", a bare address (/32) or "any" (/0); host bits must be zero. */
 int e2_conf_prefix(const char *text, uint32_t *ip, uint8_t *len, struct e2_err *err);
 
-/** "80", "1000-2000" or "any" (0-65535) -> inclusive range. */
+/** "80", "1000-2000" (or "1000:2000"), open ends ":1023" and "1024:", or "any" -> inclusive range.
+ */
 int e2_conf_port_range(const char *text, uint16_t *lo, uint16_t *hi, struct e2_err *err);
 
 /** "tcp", "udp", "icmp", "any" (0) or a number 0-255. */

@@ -70,6 +70,11 @@ void e2_tcp_reasm_stats(const struct e2_tcp_reasm *r, struct e2_tcp_reasm_stats 
     *s = r->st;
 }
 
+const struct e2_tcp_reasm_opts *e2_tcp_reasm_opts(const struct e2_tcp_reasm *r)
+{
+    return &r->o;
+}
+
 static void event(const struct seg_in *in, enum e2_tcp_event ev, uint64_t arg)
 {
     if (in->r->cb.event) in->r->cb.event(in->r->cb.ctx, in->flow, in->dir, ev, arg);

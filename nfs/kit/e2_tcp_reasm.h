@@ -117,4 +117,7 @@ void e2_tcp_conn_release(struct e2_tcp_reasm *r, struct e2_tcp_conn *conn);
 
 void e2_tcp_reasm_stats(const struct e2_tcp_reasm *r, struct e2_tcp_reasm_stats *s);
 
+/** The limits in effect, defaults filled in. */
+const struct e2_tcp_reasm_opts *e2_tcp_reasm_opts(const struct e2_tcp_reasm *r);
+
 #endif

@@ -67,6 +67,44 @@ require_root_hugepages() {
   fi
 }
 
+# Two Linux hosts for e2d to stand between: namespace NS1 with eth0 at
+# ADDR1/24, the other end of its veth (PEER1) left here for an AF_PACKET
+# port, and the same for NS2; no IPv6, no offloads (frames as on a wire),
+# each host knowing the other's MAC (no ARP through e2d).
+#   two_hosts NS1 PEER1 ADDR1 NS2 PEER2 ADDR2     (undo: ip netns del, ip link del)
+two_hosts() {
+  _veth_host "$1" "$2" "$3"
+  _veth_host "$4" "$5" "$6"
+  ip netns exec "$1" ip neigh add "$6" lladdr "$(ip netns exec "$4" cat /sys/class/net/eth0/address)" dev eth0 nud permanent
+  ip netns exec "$4" ip neigh add "$3" lladdr "$(ip netns exec "$1" cat /sys/class/net/eth0/address)" dev eth0 nud permanent
+}
+# Undo it all at the end of such a test: every e2d with a socket in $dir
+# stopped, background jobs (stopped ones too) killed, the hosts and $dir
+# removed: two_hosts_end NS1 PEER1 NS2 PEER2
+two_hosts_end() {
+  for s in "$dir"/*.sock; do [ -S "$s" ] && "$E2CTL" dp -s "$s" quit >/dev/null 2>&1; done
+  kill -CONT $(jobs -p) 2>/dev/null || true
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  ip link del "$2" 2>/dev/null || true
+  ip link del "$4" 2>/dev/null || true
+  ip netns del "$1" 2>/dev/null || true
+  ip netns del "$3" 2>/dev/null || true
+  rm -rf "$dir"
+}
+_veth_host() { # NS PEER ADDR
+  ip netns add "$1"
+  ip link add "$2" type veth peer name eth0 netns "$1"
+  sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+  ethtool -K "$2" gro off >/dev/null 2>&1 || true
+  ip link set "$2" up
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  ip netns exec "$1" ethtool -K eth0 tx off tso off gso off >/dev/null 2>&1 || true
+  ip netns exec "$1" ip link set lo up
+  ip netns exec "$1" ip addr add "$3/24" dev eth0
+  ip netns exec "$1" ip link set eth0 up
+}
+
 # The frame of a native NF's end-to-end test: a scratch folder $dir and
 # e2d's socket $sock; on exit e2d is stopped, every background job killed
 # and $dir removed. A test with more to undo traps its own and calls nf_test_end.

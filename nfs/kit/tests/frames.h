@@ -65,4 +65,26 @@ static inline uint32_t frame_build(uint8_t *f, const struct frame_spec *s)
     return (uint32_t)(off + 2 + total);
 }
 
+/*
+ * A TCP segment of the connection CLIENT:CPORT <-> SERVER:SPORT (from the
+ * server when @from_server) with @data as payload (NULL: none), built in @f
+ * and parsed into @p; the parse's status.
+ */
+static inline enum e2_pkt_status frame_tcp_segment(uint8_t *f, struct e2_pkt *p, uint32_t client,
+                                                   uint16_t cport, uint32_t server, uint16_t sport,
+                                                   int from_server, uint32_t seq, uint8_t flags,
+                                                   const char *data)
+{
+    struct frame_spec s = {.proto = 6,
+                           .src = from_server ? server : client,
+                           .dst = from_server ? client : server,
+                           .sport = from_server ? sport : cport,
+                           .dport = from_server ? cport : sport,
+                           .tcp_flags = flags,
+                           .seq = seq,
+                           .data = (const uint8_t *)data,
+                           .payload = (uint16_t)(data ? strlen(data) : 0)};
+    return e2_pkt_parse(f, frame_build(f, &s), p);
+}
+
 #endif

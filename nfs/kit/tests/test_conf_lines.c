@@ -12,7 +12,7 @@
 #include "e2_conf.h"
 
 struct got {
-    char text[1024];
+    char text[1024], raw[64];
     unsigned lines;
 };
 
@@ -29,6 +29,7 @@ static int collect(void *ctx, const struct e2_conf_line *l, struct e2_err *err)
     n = strlen(g->text);
     snprintf(g->text + n, sizeof(g->text) - n, "\n");
     g->lines++;
+    snprintf(g->raw, sizeof(g->raw), "%s", l->text);
     return 0;
 }
 
@@ -41,6 +42,7 @@ static void words_quotes_and_comments(void **state)
     assert_int_equal(e2_conf_read_text(text, "r.rules", collect, &g, NULL), 0);
     assert_string_equal(g.text,
                         "3:[allow][tcp][10.0.0.0/8]\n4:[name][two words][xy zw]\n5:[last]\n");
+    assert_string_equal(g.raw, "\tlast"); /* the last line as written */
 }
 
 static void errors_name_file_and_line(void **state)
@@ -72,6 +74,8 @@ static void values_parse_or_say_what_is_wrong(void **state)
     assert_int_equal(len, 32);
     assert_int_equal(e2_conf_prefix("any", &ip, &len, &err), 0);
     assert_int_equal(len, 0);
+    char text[16];
+    assert_string_equal(e2_conf_ipv4_text(0xc0a80a01, text), "192.168.10.1");
     assert_int_equal(e2_conf_prefix("10.1.2.3/8", &ip, &len, &err), -EINVAL);
     assert_string_equal(err.msg, "'10.1.2.3/8' has host bits set (did you mean 10.0.0.0/8?)");
     assert_int_equal(e2_conf_prefix("10.1.2/8", &ip, &len, &err), -EINVAL);
@@ -80,6 +84,12 @@ static void values_parse_or_say_what_is_wrong(void **state)
     assert_int_equal(hi, 2000);
     assert_int_equal(e2_conf_port_range("80", &lo, &hi, &err), 0);
     assert_true(lo == 80 && hi == 80);
+    assert_int_equal(e2_conf_port_range(":1023", &lo, &hi, &err), 0);
+    assert_true(lo == 0 && hi == 1023);
+    assert_int_equal(e2_conf_port_range("1024:", &lo, &hi, &err), 0);
+    assert_true(lo == 1024 && hi == 65535);
+    assert_int_equal(e2_conf_port_range(":", &lo, &hi, &err), -EINVAL);
+    assert_int_equal(e2_conf_port_range("-", &lo, &hi, &err), -EINVAL);
     assert_int_equal(e2_conf_port_range("90-80", &lo, &hi, &err), -EINVAL);
     assert_string_equal(err.msg, "port range '90-80' ends before it starts");
     assert_int_equal(e2_conf_port_range("70000", &lo, &hi, &err), -EINVAL);
